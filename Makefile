@@ -1,0 +1,45 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint serve translations clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "Installing python3-venv (Debian package)…"; \
+	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml hatch_build.py
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/kb init
+	$(BIN)/kb demo
+	@echo "Методкабинет: http://$${KB_HOST:-127.0.0.1}:$${KB_PORT:-5000}"
+	$(BIN)/kb serve
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check kb tests bench hatch_build.py
+	$(BIN)/ruff format --check kb tests bench hatch_build.py
+
+test: $(TEST_STAMP) lint
+	$(BIN)/python -m pytest
+
+translations: $(TEST_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o kb/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i kb/translations/messages.pot -d kb/translations --no-fuzzy-matching
+	$(BIN)/python -c 'from pathlib import Path; from hatch_build import compile_catalogs; compile_catalogs(Path("."))'
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache

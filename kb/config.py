@@ -1,0 +1,90 @@
+"""Configuration from environment variables (all documented in README.md)."""
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on", "да"}
+
+
+def env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def load_secret_key(data_dir: Path) -> str:
+    """Return KB_SECRET_KEY, or a key generated once and kept in the data dir."""
+    configured = os.environ.get("KB_SECRET_KEY")
+    if configured:
+        return configured
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    overrides = dict(overrides or {})
+    data_dir = Path(overrides.get("KB_DATA_DIR") or os.environ.get("KB_DATA_DIR") or "./var")
+    data_dir = data_dir.resolve()
+    for sub in ("", "index", "uploads"):
+        (data_dir / sub).mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("KB_DATABASE_URL") or f"sqlite:///{data_dir / 'kb.sqlite3'}"
+    config: dict[str, Any] = {
+        "KB_DATA_DIR": data_dir,
+        "KB_INDEX_DIR": data_dir / "index",
+        "KB_UPLOAD_DIR": data_dir / "uploads",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "KB_MESSAGE_QUEUE": os.environ.get("KB_MESSAGE_QUEUE") or None,
+        "KB_HOST": os.environ.get("KB_HOST", "127.0.0.1"),
+        "KB_PORT": env_int("KB_PORT", 5000),
+        "KB_PUBLIC_READ": env_flag("KB_PUBLIC_READ", True),
+        "KB_MAX_UPLOAD_MB": env_int("KB_MAX_UPLOAD_MB", 20),
+        "KB_NETWORK_NAME": os.environ.get("KB_NETWORK_NAME", "Методкабинет"),
+        "KB_LOGIN_LIMIT": os.environ.get("KB_LOGIN_LIMIT", "5 per minute"),
+        "KB_SECURE_COOKIES": env_flag("KB_SECURE_COOKIES", False),
+        "KB_WORKERS": env_int("KB_WORKERS", 1),
+        "KB_WORKER_CONNECTIONS": env_int("KB_WORKER_CONNECTIONS", 4000),
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("KB_TIMEZONE", "Europe/Moscow"),
+        "WTF_CSRF_CHECK_DEFAULT": False,  # checked in kb.security, skipped for Bearer tokens
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": os.environ.get("KB_RATELIMIT_STORAGE", "memory://"),
+        "JSON_SORT_KEYS": False,
+    }
+    config.update(overrides)
+    config["KB_DATA_DIR"] = Path(config["KB_DATA_DIR"]).resolve()
+    if "KB_DATA_DIR" in overrides and "SQLALCHEMY_DATABASE_URI" not in overrides:
+        if not os.environ.get("KB_DATABASE_URL"):
+            config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{config['KB_DATA_DIR'] / 'kb.sqlite3'}"
+        config["KB_INDEX_DIR"] = config["KB_DATA_DIR"] / "index"
+        config["KB_UPLOAD_DIR"] = config["KB_DATA_DIR"] / "uploads"
+    config["MAX_CONTENT_LENGTH"] = int(config["KB_MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+    config["SESSION_COOKIE_SECURE"] = config["KB_SECURE_COOKIES"]
+    config["REMEMBER_COOKIE_SECURE"] = config["KB_SECURE_COOKIES"]
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = load_secret_key(config["KB_DATA_DIR"])
+    return config

@@ -1,0 +1,19 @@
+"""One place that imports every sub-package's models (for Alembic and `create_all`)."""
+
+import importlib
+
+MODEL_MODULES = (
+    "kb.accounts.models",
+    "kb.pages.models",
+    "kb.search.models",
+    "kb.board.models",
+)
+
+
+def import_all_models() -> None:
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real import error inside the module
+                raise

@@ -1,0 +1,5 @@
+"""Wiki: co-edited methodical pages with history, merge, attachments and spaces."""
+
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__)

@@ -1,0 +1,116 @@
+"""Authentication plumbing, role checks, CSRF policy and security headers."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Flask, current_app, g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from kb.errors import Forbidden, NotAuthenticated
+from kb.extensions import csrf, login_manager
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def require_login(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise NotAuthenticated(_("Нужно войти в систему."))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def require_role(role: str) -> Callable:
+    """Allow the view to users whose role is at least ``role`` (reader < editor < admin)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                raise NotAuthenticated(_("Нужно войти в систему."))
+            if not current_user.has_role(role):
+                raise Forbidden(_("Недостаточно прав для этого действия."))
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def can_read() -> bool:
+    """Guests read only when KB_PUBLIC_READ is on; every signed-in active user reads."""
+    return current_user.is_authenticated or bool(current_app.config["KB_PUBLIC_READ"])
+
+
+def require_read(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not can_read():
+            raise NotAuthenticated(_("Нужно войти в систему."))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def init_app(app: Flask) -> None:
+    from kb.accounts import service as accounts
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return accounts.get_active_user(int(user_id)) if user_id.isdigit() else None
+
+    @login_manager.request_loader
+    def load_user_from_token(req):
+        token = bearer_token()
+        if token is None:
+            return None
+        user = accounts.user_for_token(token)
+        if user is None:
+            g.bad_token = True
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        raise NotAuthenticated(_("Нужно войти в систему."))
+
+    @app.before_request
+    def reject_bad_token():
+        if bearer_token() is not None and not current_user.is_authenticated:
+            raise NotAuthenticated(_("API-токен недействителен или отозван."))
+
+    @app.before_request
+    def check_csrf():
+        # Bearer tokens are never sent by a browser on its own, so CSRF cannot ride on them;
+        # everything authenticated by the session cookie must carry the CSRF token.
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or bearer_token() is not None:
+            return
+        csrf.protect()
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user.is_authenticated and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
