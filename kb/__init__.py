@@ -16,7 +16,7 @@ def asset_dir(name: str) -> Path:
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    from kb import cli, errors, i18n, security, views
+    from kb import api, cli, errors, i18n, security, views
     from kb.accounts import bp as accounts_bp
     from kb.board import bp as board_bp
     from kb.config import build_config
@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_socketio(app)
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(search_bp)

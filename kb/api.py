@@ -1,0 +1,65 @@
+"""Shared pieces of the JSON API (`/api/v1`): request bodies and the OpenAPI document.
+
+Each part describes its endpoints in ``kb/<part>/openapi.py`` with module constants
+``PATHS`` and ``SCHEMAS`` (OpenAPI 3.1 fragments); they are merged here.
+"""
+
+import importlib
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
+
+from kb.errors import BadRequest
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+OPENAPI_MODULES = ("kb.pages.openapi", "kb.search.openapi", "kb.board.openapi")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a clear 400 for anything else."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest(_("Тело запроса должно быть JSON-объектом."))
+    return data
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "string"}},
+        }
+    }
+    for name in OPENAPI_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        paths.update(getattr(module, "PATHS", {}))
+        schemas.update(getattr(module, "SCHEMAS", {}))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Методкабинет API", "version": "1"},
+        "servers": [{"url": "/"}],
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+        },
+        "security": [{"bearer": []}, {"cookie": []}, {}],
+        "paths": paths,
+    }
+
+
+@bp.route("/openapi.json")
+def openapi():
+    """The OpenAPI document of the JSON API."""
+    return jsonify(openapi_document())
