@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint serve translations clean
+.PHONY: run test lint catalogs translations clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
@@ -23,7 +23,10 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@
 
-run: $(STAMP)
+catalogs: $(STAMP)
+	@$(BIN)/python -c 'from pathlib import Path; from hatch_build import compile_catalogs; compile_catalogs(Path("."))'
+
+run: $(STAMP) catalogs
 	$(BIN)/kb init
 	$(BIN)/kb demo
 	@echo "Методкабинет: http://$${KB_HOST:-127.0.0.1}:$${KB_PORT:-5000}"
@@ -33,13 +36,13 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check kb tests bench hatch_build.py
 	$(BIN)/ruff format --check kb tests bench hatch_build.py
 
-test: $(TEST_STAMP) lint
+test: $(TEST_STAMP) catalogs lint
 	$(BIN)/python -m pytest
 
 translations: $(TEST_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -o kb/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o kb/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i kb/translations/messages.pot -d kb/translations --no-fuzzy-matching
-	$(BIN)/python -c 'from pathlib import Path; from hatch_build import compile_catalogs; compile_catalogs(Path("."))'
+	$(MAKE) catalogs
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache

@@ -158,10 +158,10 @@ class LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         result = self.run_cli("init")
         assert result.returncode == 0, result.stderr
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [*kb_command(), "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*kb_command(), "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
