@@ -139,7 +139,9 @@ class Participant(db.Model):
 
 class Post(db.Model):
     __tablename__ = "board_posts"
-    __table_args__ = (sa.Index("ix_board_posts_participant_created", "participant_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_board_posts_participant_created", "participant_id", "created_at"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     board_id: so.Mapped[int] = so.mapped_column(

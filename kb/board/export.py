@@ -1,0 +1,191 @@
+"""A board as CSV, as Markdown, and as a wiki page («Сохранить в базу знаний»)."""
+
+import csv
+import io
+import re
+from datetime import datetime
+from typing import Any
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+
+from kb.accounts.models import User
+from kb.board import service as boards
+from kb.board.models import Board, Poll, PollKind, PollStatus, Post
+from kb.board.seminars import KIND_LABELS
+from kb.database import db, mark_write_transaction
+
+_CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~!])")
+
+
+def _local(moment: datetime) -> str:
+    return format_datetime(moment, "dd.MM.yyyy HH:mm")
+
+
+def _csv_cell(value: Any) -> str:
+    """Neutralize spreadsheet formulas (CSV injection) in user text."""
+    text = str(value)
+    return "'" + text if text.startswith(_CSV_FORMULA) else text
+
+
+def _published(board: Board) -> list[Post]:
+    return [p for p in boards.visible_posts(board) if p.status == "visible"]
+
+
+def export_csv(board: Board) -> str:
+    """Published posts, one row each; UTF-8 with BOM so spreadsheet programs read Cyrillic."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            _("Колонка"),
+            _("Автор"),
+            _("Текст"),
+            _("Лайки"),
+            _("Комментарии"),
+            _("Закреплено"),
+            _("Создано"),
+        ]
+    )
+    for title, posts in boards.column_groups(board, _published(board)):
+        for post in posts:
+            comments = " | ".join(
+                f"{c.author_name or _('Аноним')}: {c.text}" for c in post.comments
+            )
+            writer.writerow(
+                [
+                    _csv_cell(title),
+                    _csv_cell(post.author_name or _("Аноним")),
+                    _csv_cell(post.text),
+                    post.like_count,
+                    _csv_cell(comments),
+                    _("да") if post.pinned else "",
+                    _local(post.created_at),
+                ]
+            )
+    return "\ufeff" + out.getvalue()
+
+
+def md_escape(text: str) -> str:
+    """Plain text that Markdown shows as typed (no headings, links, HTML or emphasis)."""
+    lines = []
+    for line in text.split("\n"):
+        line = _MD_SPECIAL.sub(r"\\\1", line)
+        line = re.sub(r"^(\s*)([-+=])", r"\1\\\2", line)
+        line = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", line)
+        lines.append(line)
+    return "  \n".join(lines)
+
+
+def _poll_markdown(poll: Poll) -> list[str]:
+    kinds = {
+        PollKind.SINGLE.value: _("один вариант"),
+        PollKind.MULTIPLE.value: _("несколько вариантов"),
+        PollKind.WORDS.value: _("облако слов"),
+    }
+    lines = [
+        f"### {md_escape(poll.question)}",
+        "",
+        _("%(kind)s, ответили: %(n)s", kind=kinds[poll.kind], n=poll.vote_count),
+        "",
+    ]
+    options = poll.options
+    if poll.kind == PollKind.WORDS:
+        options = sorted(options, key=lambda o: (-o.votes, o.text))[:50]
+    if not options:
+        return [*lines, _("Ответов нет."), ""]
+    header = _("Слово") if poll.kind == PollKind.WORDS else _("Вариант")
+    lines += [f"| {header} | {_('Голосов')} | % |", "|---|---:|---:|"]
+    for option in options:
+        share = round(100 * option.votes / poll.vote_count) if poll.vote_count else 0
+        lines.append(f"| {md_escape(option.text)} | {option.votes} | {share} |")
+    return [*lines, ""]
+
+
+def export_markdown(board: Board) -> str:
+    """Posts grouped by column (pinned and most liked first), comments, poll results."""
+    lines = [f"# {md_escape(board.title)}", ""]
+    seminar = board.seminar
+    if seminar is not None:
+        lines += [
+            _(
+                "%(kind)s «%(title)s», %(when)s.",
+                kind=str(KIND_LABELS[seminar.kind]).capitalize(),
+                title=md_escape(seminar.title),
+                when=_local(seminar.starts_at),
+            ),
+            "",
+        ]
+        if seminar.speakers:
+            lines += [f"{_('Спикеры')}: {md_escape(seminar.speakers)}", ""]
+    if board.description:
+        lines += [md_escape(board.description), ""]
+    posts = _published(board)
+    lines += [
+        _(
+            "Записей: %(posts)s, участников: %(people)s. Код доски: %(code)s.",
+            posts=len(posts),
+            people=boards.participant_count(board),
+            code=board.code,
+        ),
+        "",
+    ]
+    for title, items in boards.column_groups(board, posts):
+        lines += [f"## {md_escape(title)}", ""]
+        if not items:
+            lines += [_("Записей нет."), ""]
+        for post in boards.top_posts(items):
+            marks = [f"**{md_escape(post.author_name or _('Аноним'))}**"]
+            if post.like_count:
+                marks.append(_("лайков: %(n)s", n=post.like_count))
+            if post.pinned:
+                marks.append(_("закреплено"))
+            lines += [
+                f"- {md_escape(post.text)}".replace("  \n", "  \n  "),
+                f"  — {', '.join(marks)}",
+            ]
+            for comment in post.comments:
+                lines.append(
+                    f"    - {md_escape(comment.author_name or _('Аноним'))}: "
+                    f"{md_escape(comment.text)}".replace("  \n", "  \n      ")
+                )
+        lines.append("")
+    polls = [p for p in boards.visible_polls(board) if p.status != PollStatus.DRAFT]
+    if polls:
+        lines += [f"## {_('Опросы')}", ""]
+        for poll in polls:
+            lines += _poll_markdown(poll)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def wiki_title(board: Board) -> str:
+    base = board.seminar.title if board.seminar else board.title
+    return _("Отзывы: %(title)s", title=base)[:200]
+
+
+def save_to_wiki(board: Board, user: User | None) -> Any:
+    """Create or update the board's wiki page in the seminar's space; returns put_page's result."""
+    from kb.pages import service as pages
+
+    boards.check_moderator(board, user)
+    mark_write_transaction()
+    title = wiki_title(board)
+    slug = board.wiki_slug or pages.slug_for_title(title)
+    page = pages.find_page(slug)
+    space = board.seminar.space if board.seminar and board.seminar.space else None
+    result = pages.put_page(
+        slug,
+        title=page.title if page is not None else title,
+        body=export_markdown(board),
+        author=user,
+        space=space,
+        tags=[_("семинар"), _("отзывы")],
+        base_revision=page.revision_number if page is not None else None,
+        comment=_("Сохранено с доски %(code)s", code=board.code),
+    )
+    if board.wiki_slug != result.slug:
+        board = db.session.merge(board)
+        board.wiki_slug = result.slug
+        db.session.commit()
+    return result
