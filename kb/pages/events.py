@@ -1,0 +1,126 @@
+"""Presence on pages over Socket.IO: «Сейчас редактирует: Имя».
+
+Namespace ``/pages``, one room per page. A client ``join``s with ``{"slug", "editing"}``,
+may switch ``editing`` later, and ``leave``s (or just disconnects). After every change the
+room gets ``presence`` = ``{"slug", "editors": [{"sid", "name", "organization"}],
+"viewers": <count>}``.
+
+The state lives in this process's memory: presence is ephemeral by nature, and with several
+workers (KB_WORKERS > 1) each worker knows only its own clients — acceptable for a hint.
+"""
+
+import threading
+from dataclasses import dataclass
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import emit, join_room, leave_room
+
+from kb.extensions import socketio
+from kb.pages.slugs import slug_problem
+from kb.security import can_read
+
+NAMESPACE = "/pages"
+
+
+@dataclass
+class Present:
+    slug: str
+    name: str
+    organization: str | None
+    editing: bool
+
+
+_lock = threading.Lock()
+_present: dict[str, Present] = {}  # sid → where the client is
+
+
+def room_for(slug: str) -> str:
+    return "page:" + slug
+
+
+def snapshot(slug: str) -> dict:
+    with _lock:
+        here = [(sid, p) for sid, p in _present.items() if p.slug == slug]
+    return {
+        "slug": slug,
+        "editors": [
+            {"sid": sid, "name": p.name, "organization": p.organization}
+            for sid, p in here
+            if p.editing
+        ],
+        "viewers": len(here),
+    }
+
+
+def _broadcast(slug: str) -> None:
+    emit("presence", snapshot(slug), to=room_for(slug), namespace=NAMESPACE)
+
+
+def _may_edit() -> bool:
+    return current_user.is_authenticated and current_user.has_role("editor")
+
+
+def _leave(sid: str) -> str | None:
+    with _lock:
+        previous = _present.pop(sid, None)
+    if previous is None:
+        return None
+    leave_room(room_for(previous.slug), sid=sid, namespace=NAMESPACE)
+    return previous.slug
+
+
+@socketio.on("connect", namespace=NAMESPACE)
+def on_connect(auth=None):
+    if not can_read():
+        return False
+    return True
+
+
+@socketio.on("join", namespace=NAMESPACE)
+def on_join(data):
+    slug = data.get("slug") if isinstance(data, dict) else None
+    if not isinstance(slug, str) or slug_problem(slug):
+        return {"error": "Некорректная страница."}
+    sid = request.sid
+    previous = _leave(sid)
+    if previous and previous != slug:
+        _broadcast(previous)
+    user = current_user if current_user.is_authenticated else None
+    with _lock:
+        _present[sid] = Present(
+            slug=slug,
+            name=user.name if user else "Гость",
+            organization=user.organization.short_name if user and user.organization else None,
+            editing=bool(data.get("editing")) and _may_edit(),
+        )
+    join_room(room_for(slug))
+    _broadcast(slug)
+    return snapshot(slug)
+
+
+@socketio.on("editing", namespace=NAMESPACE)
+def on_editing(data):
+    editing = bool(data.get("editing")) if isinstance(data, dict) else False
+    with _lock:
+        present = _present.get(request.sid)
+        if present is None:
+            return {"error": "Сначала откройте страницу."}
+        present.editing = editing and _may_edit()
+        slug = present.slug
+    _broadcast(slug)
+    return snapshot(slug)
+
+
+@socketio.on("leave", namespace=NAMESPACE)
+def on_leave(data=None):
+    slug = _leave(request.sid)
+    if slug:
+        _broadcast(slug)
+
+
+@socketio.on("disconnect", namespace=NAMESPACE)
+def on_disconnect(*_args):
+    slug = _leave(request.sid)
+    if slug:
+        _broadcast(slug)
