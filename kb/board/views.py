@@ -283,6 +283,7 @@ def join(code: str):
         board=board,
         moderator=boards.is_moderator(board, _user()),
         join_url=url_for("board.join", code=board.code, _external=True),
+        client=_client_config(board, "board"),
     )
 
 
@@ -294,7 +295,21 @@ def wall(code: str):
         "board/wall.html",
         board=board,
         join_url=url_for("board.join", code=board.code, _external=True),
+        client=_client_config(board, "wall"),
     )
+
+
+def _client_config(board, mode: str) -> dict:
+    return {
+        "mode": mode,
+        "code": board.code,
+        "namespace": "/board",
+        "signed_in": current_user.is_authenticated,
+        "anonymous": board.anonymous,
+        "text_max": boards.TEXT_MAX,
+        "comment_max": boards.COMMENT_MAX,
+        "strings": ui_strings(),
+    }
 
 
 @bp.route("/b/<code>/qr.svg")
@@ -323,3 +338,55 @@ def save_to_wiki(code: str):
     if "pages.view_page" in current_app.view_functions:
         return redirect(url_for("pages.view_page", slug=result.slug))
     return redirect(url_for("board.join", code=board.code))
+
+
+def ui_strings() -> dict[str, str]:
+    """Texts the browser client shows (translated here: the JS has no catalog)."""
+    return {
+        "connecting": _("Подключение…"),
+        "online": _("На связи"),
+        "offline": _("Нет связи — переподключаемся…"),
+        "resynced": _("Связь восстановлена"),
+        "anonymous": _("Аноним"),
+        "like": _("Нравится"),
+        "unlike": _("Убрать отметку"),
+        "comment": _("Комментировать"),
+        "comments": _("Комментарии"),
+        "send": _("Отправить"),
+        "edit": _("Изменить"),
+        "save": _("Сохранить"),
+        "cancel": _("Отмена"),
+        "delete": _("Удалить"),
+        "confirm_delete": _("Удалить запись?"),
+        "approve": _("Одобрить"),
+        "hide": _("Скрыть"),
+        "show": _("Показать"),
+        "pin": _("Закрепить"),
+        "unpin": _("Открепить"),
+        "move": _("Перенести в колонку"),
+        "remove_author": _("Удалить все записи автора"),
+        "confirm_remove_author": _("Удалить все записи этого участника?"),
+        "pending": _("На модерации"),
+        "hidden": _("Скрыта"),
+        "pinned": _("Закреплено"),
+        "edited": _("изменено"),
+        "mine": _("Вы"),
+        "empty_column": _("Пока нет записей."),
+        "locked": _("Доска закрыта ведущим: можно только читать."),
+        "lock": _("Закрыть доску"),
+        "unlock": _("Открыть доску"),
+        "vote": _("Ответить"),
+        "voted": _("Ваш ответ учтён."),
+        "voters": _("Ответили"),
+        "poll_open": _("Открыть опрос"),
+        "poll_close": _("Закрыть опрос"),
+        "poll_delete": _("Удалить опрос"),
+        "poll_draft": _("Черновик"),
+        "poll_closed": _("Опрос закрыт"),
+        "words_placeholder": _("До трёх слов через запятую"),
+        "no_polls": _("Опросов пока нет."),
+        "participants": _("Участников онлайн"),
+        "chars_left": _("Осталось символов"),
+        "error": _("Ошибка"),
+        "posted_pending": _("Запись отправлена ведущему на проверку."),
+    }
