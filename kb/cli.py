@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, ScriptInfo
 
 from kb.errors import DomainError
+from kb.search.cli import reindex_command
 
 USAGE_ERROR = 2
 
@@ -165,7 +166,7 @@ def demo_command():
     click.echo(f"Вход для организатора: {result.admin_email} / {result.admin_password}")
 
 
-COMMANDS = (init_command, user_group, token_group, demo_command)
+COMMANDS = (init_command, user_group, token_group, demo_command, reindex_command)
 
 
 def init_app(app: Flask) -> None:
