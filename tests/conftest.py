@@ -2,10 +2,10 @@
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +15,11 @@ import requests
 from kb import create_app
 from kb.accounts import service as accounts
 from kb.database import db, upgrade_database
+from tests.services import PostgresCluster, free_port
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# `make test` runs the suite twice: on SQLite, then with KB_TEST_DATABASE=postgresql.
+TEST_DATABASE = os.environ.get("KB_TEST_DATABASE", "sqlite")
 SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared"
 PASSWORD = "correct-horse-42"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -37,9 +40,59 @@ def shared_dir() -> Path:
     return SHARED_DIR
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster with a migrated template database (PostgreSQL runs)."""
+    if TEST_DATABASE != "postgresql":
+        yield None
+        return
+    try:
+        cluster = PostgresCluster().start()
+    except (FileNotFoundError, subprocess.CalledProcessError) as error:
+        need(False, f"PostgreSQL is needed for KB_TEST_DATABASE=postgresql: {error}")
+    try:
+        cluster.execute("CREATE DATABASE kb_template")
+        template_app = create_app(
+            {
+                "KB_DATA_DIR": Path(cluster.root) / "template-data",
+                "SQLALCHEMY_DATABASE_URI": cluster.url("kb_template"),
+                "KB_ASYNC_MODE": "threading",
+            }
+        )
+        with template_app.app_context():
+            upgrade_database()
+            db.engine.dispose()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture
-def app_config(tmp_path) -> dict:
-    return {"TESTING": True, "KB_DATA_DIR": tmp_path / "data", "KB_ASYNC_MODE": "threading"}
+def database_url(postgres) -> str | None:
+    """None on SQLite (the data dir holds it); a fresh migrated database on PostgreSQL."""
+    if postgres is None:
+        return None
+    name = f"kb_{uuid.uuid4().hex[:16]}"
+    postgres.execute(f"CREATE DATABASE {name} TEMPLATE kb_template")
+    return postgres.url(name)
+
+
+@pytest.fixture
+def empty_database_url(postgres) -> str | None:
+    """Like database_url, but an empty database (for testing `kb init` itself)."""
+    if postgres is None:
+        return None
+    name = f"kb_{uuid.uuid4().hex[:16]}"
+    postgres.execute(f"CREATE DATABASE {name}")
+    return postgres.url(name)
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url) -> dict:
+    config = {"TESTING": True, "KB_DATA_DIR": tmp_path / "data", "KB_ASYNC_MODE": "threading"}
+    if database_url:
+        config["SQLALCHEMY_DATABASE_URI"] = database_url
+    return config
 
 
 @pytest.fixture
@@ -117,12 +170,6 @@ def token_for(app, users):
     return make
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def kb_command() -> list[str]:
     return [sys.executable, "-c", "from kb.cli import main; main()"]
 
@@ -130,7 +177,9 @@ def kb_command() -> list[str]:
 class LiveServer:
     """A real `kb serve` process (gunicorn + gevent) on a free port."""
 
-    def __init__(self, data_dir: Path, extra_env: dict | None = None):
+    def __init__(
+        self, data_dir: Path, database_url: str | None = None, extra_env: dict | None = None
+    ):
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -141,6 +190,9 @@ class LiveServer:
             "KB_HOST": "127.0.0.1",
             **(extra_env or {}),
         }
+        self.env.pop("KB_DATABASE_URL", None)
+        if database_url:
+            self.env["KB_DATABASE_URL"] = database_url
         self.process: subprocess.Popen | None = None
         self.log_path = data_dir / "serve.log"
 
@@ -184,7 +236,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path / "live").start()
+def live_server(tmp_path, database_url) -> Iterator[LiveServer]:
+    server = LiveServer(tmp_path / "live", database_url).start()
     yield server
     server.stop()

@@ -1,21 +1,24 @@
 """The `kb` command as a user runs it: real processes, exit codes and stderr."""
 
+import os
 import subprocess
 
 import pytest
 
+from kb import create_app
+from kb.accounts import service
 from tests.conftest import kb_command
 
 
 @pytest.fixture
-def kb(tmp_path):
+def kb(tmp_path, empty_database_url):
     env_dir = tmp_path / "data"
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-        import os
-
         env = {**os.environ, "KB_DATA_DIR": str(env_dir)}
         env.pop("KB_DATABASE_URL", None)
+        if empty_database_url:
+            env["KB_DATABASE_URL"] = empty_database_url
         return subprocess.run(
             [*kb_command(), *args],
             env=env,
@@ -25,7 +28,14 @@ def kb(tmp_path):
             timeout=120,
         )
 
+    def make_app():
+        config = {"KB_DATA_DIR": env_dir, "KB_ASYNC_MODE": "threading"}
+        if empty_database_url:
+            config["SQLALCHEMY_DATABASE_URI"] = empty_database_url
+        return create_app(config)
+
     run.data_dir = env_dir
+    run.app = make_app
     return run
 
 
@@ -40,7 +50,11 @@ def test_init_is_idempotent(kb):
     assert kb("init").returncode == 0
     second = kb("init")
     assert second.returncode == 0, second.stderr
-    assert (kb.data_dir / "kb.sqlite3").exists()
+    app = kb.app()
+    with app.app_context():
+        from kb.database import schema_is_current
+
+        assert schema_is_current()
 
 
 def test_user_add_and_token_create(kb):
@@ -121,10 +135,7 @@ def test_duplicate_email_is_refused_and_nothing_changes(kb):
 def test_token_for_deactivated_user_is_refused(kb, tmp_path):
     kb("init")
     kb("user", "add", "a@example.org", "--name", "A", "--role", "editor")
-    from kb import create_app
-    from kb.accounts import service
-
-    app = create_app({"KB_DATA_DIR": kb.data_dir, "KB_ASYNC_MODE": "threading"})
+    app = kb.app()
     with app.app_context():
         service.set_active(service.get_user("a@example.org"), False)
     assert_one_line_error(kb("token", "create", "a@example.org"), "отключён")
@@ -154,10 +165,7 @@ def test_demo_is_idempotent_and_prints_admin_login(kb):
     assert password in second.stdout
     assert kb("user", "list").stdout == listing
 
-    from kb import create_app
-    from kb.accounts import service
-
-    app = create_app({"KB_DATA_DIR": kb.data_dir, "KB_ASYNC_MODE": "threading"})
+    app = kb.app()
     with app.app_context():
         assert service.authenticate("admin@example.org", password) is not None
         assert len(service.list_organizations()) >= 5

@@ -144,7 +144,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['page_id'], ['pages.id'], name=op.f('fk_attachments_page_id_pages'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attachments')),
-    sa.UniqueConstraint('page_id', 'filename', name=op.f('uq_attachments_page_id'))
+    sa.UniqueConstraint('page_id', 'filename', name=op.f('uq_attachments_page_id_filename'))
     )
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachments_page_id'), ['page_id'], unique=False)
@@ -187,7 +187,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_revisions_author_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['page_id'], ['pages.id'], name=op.f('fk_revisions_page_id_pages'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_revisions')),
-    sa.UniqueConstraint('page_id', 'number', name=op.f('uq_revisions_page_id'))
+    sa.UniqueConstraint('page_id', 'number', name=op.f('uq_revisions_page_id_number'))
     )
     with op.batch_alter_table('revisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_revisions_author_id'), ['author_id'], unique=False)
@@ -208,7 +208,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['attachment_id'], ['attachments.id'], name=op.f('fk_attachment_versions_attachment_id_attachments'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploader_id'], ['users.id'], name=op.f('fk_attachment_versions_uploader_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attachment_versions')),
-    sa.UniqueConstraint('attachment_id', 'number', name=op.f('uq_attachment_versions_attachment_id'))
+    sa.UniqueConstraint('attachment_id', 'number', name=op.f('uq_attachment_versions_attachment_id_number'))
     )
     with op.batch_alter_table('attachment_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachment_versions_attachment_id'), ['attachment_id'], unique=False)
