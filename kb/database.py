@@ -1,12 +1,15 @@
 """Database: SQLAlchemy 2.x declarative base, engine tuning and Alembic migrations.
 
-SQLite is tuned so concurrent requests wait instead of failing: WAL journal, a busy
-timeout, foreign keys on, and write transactions that start with ``BEGIN IMMEDIATE``
-(a deferred transaction that reads and then writes can fail at once with "database is
-locked" when another writer committed meanwhile; taking the write lock up front lets the
-busy timeout do its job). PostgreSQL uses the same code unchanged.
+SQLite is tuned so concurrent requests wait instead of failing: WAL journal (readers never
+block), foreign keys on, and write transactions that start with ``BEGIN IMMEDIATE`` (a
+deferred transaction that reads and then writes can fail at once with "database is locked"
+when another writer committed meanwhile). Waiting for the write lock happens in Python with
+``time.sleep`` rather than in SQLite's busy handler: under gevent, ``time.sleep`` yields to
+the greenlet that holds the lock, while SQLite's own sleep would block the whole worker
+until it times out. PostgreSQL uses the same code unchanged.
 """
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +20,8 @@ from flask import Flask, g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import orm as so
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_LOCK_WAIT_SECONDS = 30.0
+SQLITE_BUSY_TIMEOUT_MS = 50  # only a safety net: write locks are awaited in _begin_immediate
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 NAMING_CONVENTION = {
@@ -47,6 +51,7 @@ def mark_write_transaction() -> None:
 
 
 def _wants_write_lock() -> bool:
+    """Writes are expected from unsafe HTTP methods, marked contexts and CLI/background work."""
     try:
         if "db_write" in g:
             return bool(g.db_write)
@@ -54,7 +59,21 @@ def _wants_write_lock() -> bool:
         return True
     if has_request_context():
         return request.method not in SAFE_METHODS
-    return False
+    return True
+
+
+def _begin_immediate(connection) -> None:
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+    delay = 0.001
+    while True:
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except sa.exc.OperationalError as error:
+            if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def _tune_sqlite(engine: sa.Engine) -> None:
@@ -70,7 +89,10 @@ def _tune_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+        if _wants_write_lock():
+            _begin_immediate(connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
 
 
 def init_database(app: Flask) -> None:
