@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint catalogs translations clean
+# Debian packages the tests drive for real: a browser, a database server, a message queue.
+SYSTEM_TEST_PACKAGES := chromium postgresql redis-server
+
+.PHONY: run test test-sqlite test-postgresql system-test-deps lint catalogs translations clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
@@ -36,8 +39,24 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check kb tests bench hatch_build.py
 	$(BIN)/ruff format --check kb tests bench hatch_build.py
 
-test: $(TEST_STAMP) catalogs lint
+system-test-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the tests:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+test-sqlite: $(TEST_STAMP) catalogs
 	$(BIN)/python -m pytest
+
+test-postgresql: $(TEST_STAMP) catalogs
+	KB_TEST_DATABASE=postgresql $(BIN)/python -m pytest
+
+# The whole suite on the embedded SQLite, then again on a throwaway PostgreSQL cluster.
+test: system-test-deps lint test-sqlite test-postgresql
 
 translations: $(TEST_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o kb/translations/messages.pot --no-location --sort-output .
