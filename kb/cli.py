@@ -5,6 +5,7 @@ Every error prints one line on stderr and exits with status 2; nothing is half-w
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -166,7 +167,41 @@ def demo_command():
     click.echo(f"Вход для организатора: {result.admin_email} / {result.admin_password}")
 
 
-COMMANDS = (init_command, user_group, token_group, demo_command, reindex_command)
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@fail_cleanly
+def backup_command(path: Path):
+    """Write one archive with the database (portable dump), uploads and a manifest."""
+    from kb.backup import create_backup
+
+    summary = create_backup(path)
+    rows = sum(summary.tables.values())
+    click.echo(f"Резервная копия {summary.path}: {rows} записей, {summary.files} файлов.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@fail_cleanly
+def restore_command(path: Path):
+    """Restore an archive made by `kb backup` into an empty database and data dir."""
+    from kb.backup import restore_backup
+    from kb.database import upgrade_database
+
+    upgrade_database()
+    summary = restore_backup(path)
+    rows = sum(summary.tables.values())
+    click.echo(f"Восстановлено из {summary.path}: {rows} записей, {summary.files} файлов.")
+
+
+COMMANDS = (
+    init_command,
+    user_group,
+    token_group,
+    demo_command,
+    backup_command,
+    restore_command,
+    reindex_command,
+)
 
 
 def init_app(app: Flask) -> None:

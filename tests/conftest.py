@@ -41,15 +41,12 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres():
-    """A throwaway PostgreSQL cluster with a migrated template database (PostgreSQL runs)."""
-    if TEST_DATABASE != "postgresql":
-        yield None
-        return
+def postgres_cluster():
+    """A throwaway PostgreSQL cluster with a migrated template database `kb_template`."""
     try:
         cluster = PostgresCluster().start()
     except (FileNotFoundError, subprocess.CalledProcessError) as error:
-        need(False, f"PostgreSQL is needed for KB_TEST_DATABASE=postgresql: {error}")
+        need(False, f"PostgreSQL (Debian package postgresql) is needed: {error}")
     try:
         cluster.execute("CREATE DATABASE kb_template")
         template_app = create_app(
@@ -65,6 +62,14 @@ def postgres():
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(request):
+    """The cluster when the suite runs on PostgreSQL (KB_TEST_DATABASE=postgresql), else None."""
+    if TEST_DATABASE != "postgresql":
+        return None
+    return request.getfixturevalue("postgres_cluster")
 
 
 @pytest.fixture

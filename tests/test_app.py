@@ -130,3 +130,23 @@ def test_concurrent_writers_never_see_database_is_locked(app, users):
     with app.app_context():
         user = accounts.get_user(users["editor"])
         assert len(accounts.list_tokens(user)) == 80
+
+
+def test_healthz_reports_the_message_queue(app_config):
+    import shutil
+
+    from tests.conftest import need
+    from tests.services import RedisServer
+
+    app = create_app(app_config)
+    assert app.test_client().get("/healthz").get_json()["message_queue"] == "off"
+    need(shutil.which("redis-server") is not None, "redis-server is not installed")
+    server = RedisServer().start()
+    try:
+        app = create_app({**app_config, "KB_MESSAGE_QUEUE": server.url})
+        assert app.test_client().get("/healthz").get_json()["message_queue"] == "ok"
+    finally:
+        server.stop()
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["message_queue"] == "error"

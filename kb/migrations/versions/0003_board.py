@@ -103,7 +103,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['board_id'], ['boards.id'], name=op.f('fk_board_participants_board_id_boards'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_board_participants_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_board_participants')),
-    sa.UniqueConstraint('board_id', 'user_id', name=op.f('uq_board_participants_board_id')),
+    sa.UniqueConstraint('board_id', 'user_id', name=op.f('uq_board_participants_board_id_user_id')),
     sa.UniqueConstraint('key', name=op.f('uq_board_participants_key')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_board_participants_token_hash'))
     )
