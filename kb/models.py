@@ -7,6 +7,8 @@ MODEL_MODULES = (
     "kb.pages.models",
     "kb.search.models",
     "kb.board.models",
+    "kb.surveys.models",
+    "kb.consult.models",
 )
 
 
