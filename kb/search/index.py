@@ -62,13 +62,13 @@ def make_schema() -> Schema:
         slug=ID(stored=True),
         page_title=STORED,
         title=TEXT(analyzer=stem),  # pages only: the title boost
-        title_exact=TEXT(analyzer=exact, phrase=False),
+        title_exact=TEXT(analyzer=exact),
         filename=TEXT(analyzer=stem, stored=True),
-        page_ref=TEXT(analyzer=stem, phrase=False),  # attachments: page title
+        page_ref=TEXT(analyzer=stem),  # attachments: page title
         body=TEXT(analyzer=stem, stored=True),
-        body_exact=TEXT(analyzer=exact, phrase=False),
-        tags_text=TEXT(analyzer=stem, phrase=False),
-        author=TEXT(analyzer=stem, stored=True, phrase=False),
+        body_exact=TEXT(analyzer=exact),
+        tags_text=TEXT(analyzer=stem),
+        author=TEXT(analyzer=stem, stored=True),
         tag=KEYWORD(stored=True, commas=True, scorable=False),
         space=ID(stored=True),
         space_title=STORED,

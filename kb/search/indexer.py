@@ -211,27 +211,36 @@ def _index_attachment(writer: IndexWriter, session: so.Session, attachment_id: i
 
 
 @contextmanager
-def _read_session():
-    """A session of its own: never touches (or rolls back) the caller's ``db.session``."""
-    with so.Session(db.engine) as session:
+def _transaction_kind(write: bool):
+    """Tell kb.database which BEGIN this context's new SQLite transactions need."""
+    had = "db_write" in g
+    previous = g.get("db_write")
+    g.db_write = write
+    try:
+        yield
+    finally:
+        if had:
+            g.db_write = previous
+        else:
+            g.pop("db_write", None)
+
+
+@contextmanager
+def read_session():
+    """A session of its own (never touches the caller's ``db.session``), reading only.
+
+    A plain BEGIN: WAL readers never wait for (nor block) writers.
+    """
+    with _transaction_kind(write=False), so.Session(db.engine) as session:
         yield session
 
 
 @contextmanager
 def _write_session():
     """A session whose SQLite transaction starts with BEGIN IMMEDIATE (see kb.database)."""
-    had = "db_write" in g
-    previous = g.get("db_write")
-    g.db_write = True
-    try:
-        with so.Session(db.engine) as session:
-            session.info["kb_search_changed"] = True
-            yield session
-    finally:
-        if had:
-            g.db_write = previous
-        else:
-            g.pop("db_write", None)
+    with _transaction_kind(write=True), so.Session(db.engine) as session:
+        session.info["kb_search_changed"] = True
+        yield session
 
 
 def _load_state(ix) -> dict:
@@ -249,7 +258,7 @@ def _apply_changes(ix) -> int:
         state = _load_state(ix)
         applied = int(state["applied"])
         gaps = {int(k): float(v) for k, v in state.get("gaps", {}).items()}
-        with _read_session() as session:
+        with read_session() as session:
             columns = (SearchChange.id, SearchChange.entity, SearchChange.entity_id)
             rows = session.execute(
                 sa.select(*columns)
@@ -357,7 +366,7 @@ def index_lag() -> int:
     with open_searcher(index_root()) as searcher:
         state = read_state(searcher) or {"applied": 0, "gaps": {}}
     gaps = [int(k) for k in state.get("gaps", {})]
-    with _read_session() as session:
+    with read_session() as session:
         query = sa.select(sa.func.count(SearchChange.id)).where(
             sa.or_(SearchChange.id > int(state["applied"]), SearchChange.id.in_(gaps or [-1]))
         )
@@ -412,7 +421,7 @@ def _extract_pending(limit: int) -> int:
         .correlate(Attachment)
         .scalar_subquery()
     )
-    with _read_session() as session:
+    with read_session() as session:
         work = [
             (version.id, version.attachment_id, attachment_file(version), filename, version)
             for version, filename in session.execute(
@@ -458,7 +467,7 @@ def _extract_pending(limit: int) -> int:
 
 
 def count_documents() -> int:
-    with _read_session() as session:
+    with read_session() as session:
         pages = session.scalar(sa.select(sa.func.count(Page.id)).where(Page.deleted.is_(False)))
     return int(pages or 0)
 
@@ -494,7 +503,7 @@ def rebuild(
 
 def _build(ix, progress: Progress | None) -> int:
     documents = 0
-    with _read_session() as session:
+    with read_session() as session:
         # The snapshot position first: anything committed later has a larger id (or, on
         # PostgreSQL, is an id below it not visible yet: those become gaps).
         top = int(session.scalar(sa.select(sa.func.max(SearchChange.id))) or 0)

@@ -21,14 +21,13 @@ from whoosh.highlight import ContextFragmenter, Formatter, get_text
 from whoosh.scoring import BM25F
 from whoosh.sorting import Count, FieldFacet
 
-from kb.database import db
 from kb.pages.models import Attachment, Page, Space
 from kb.search import spelling
 from kb.search.analysis import WORD_PATTERN, fold_yo, normalize_text, stem_word, words
 from kb.search.api import DEFAULT_PER_PAGE, MAX_PER_PAGE, SORTS, TYPES
 from kb.search.changes import notify_indexer
 from kb.search.index import IndexMissing, current_generation, index_root, open_searcher
-from kb.search.indexer import catch_up, health, rebuild
+from kb.search.indexer import catch_up, health, read_session, rebuild
 
 __all__ = ["catch_up", "health", "notify", "rebuild", "search", "suggest_titles"]
 
@@ -145,6 +144,26 @@ def plain_words(text: str) -> str:
     return " ".join(match.group() for match in _WORD.finditer(text))
 
 
+PREFIX_MIN = 5
+PREFIX_BOOST = 0.3
+EXACT_FIELDS = ("title_exact", "body_exact")
+
+
+def _widen(node: wq.Query) -> wq.Query:
+    """A typed word also matches longer words it begins, at a low constant score.
+
+    Snowball cuts some short nouns too deep or not at all («магнит» → «магн», while
+    «магнитами» → «магнит»); the exact-form fields let «магнит» still find «магнитами».
+    """
+    if (
+        isinstance(node, wq.Term)
+        and node.fieldname in EXACT_FIELDS
+        and len(node.text) >= PREFIX_MIN
+    ):
+        return wq.Or([node, wq.Prefix(node.fieldname, node.text, boost=PREFIX_BOOST)])
+    return node
+
+
 def parse_query(text: str, schema, *, any_word: bool = False) -> wq.Query | None:
     """The query for ``text``; syntax it cannot use falls back to the plain words."""
     group = qparser.OrGroup if any_word else qparser.AndGroup
@@ -160,15 +179,16 @@ def parse_query(text: str, schema, *, any_word: bool = False) -> wq.Query | None
         parsed = parser.parse(words_only)
         if isinstance(parsed, type(wq.NullQuery)):
             return None
-    return parsed
+    return parsed.accept(_widen)
 
 
 def _hidden_mask() -> wq.Query | None:
     """Deleted pages/attachments, straight from the database (the index may lag behind)."""
-    page_ids = db.session.scalars(sa.select(Page.id).where(Page.deleted.is_(True))).all()
-    attachment_ids = db.session.scalars(
-        sa.select(Attachment.id).where(Attachment.deleted.is_(True))
-    ).all()
+    with read_session() as session:
+        page_ids = session.scalars(sa.select(Page.id).where(Page.deleted.is_(True))).all()
+        attachment_ids = session.scalars(
+            sa.select(Attachment.id).where(Attachment.deleted.is_(True))
+        ).all()
     terms = [wq.Term("page_id", str(i)) for i in page_ids]
     terms += [wq.Term("attachment_id", str(i)) for i in attachment_ids]
     return wq.Or(terms) if terms else None
@@ -258,7 +278,14 @@ def search(
             parsed = parse_query(query_text, schema, any_word=any_word)
             if parsed is None:
                 break
-            results = searcher.search_page(parsed, page, pagelen=per_page, **options)
+            try:
+                results = searcher.search_page(parsed, page, pagelen=per_page, **options)
+            except wq.QueryError:  # e.g. a phrase the fields cannot answer: use the words
+                plain = plain_words(query_text)
+                parsed = parse_query(plain, schema, any_word=any_word) if plain else None
+                if parsed is None:
+                    break
+                results = searcher.search_page(parsed, page, pagelen=per_page, **options)
             if results.total or len(words(query_text)) < 2:
                 break
         outcome.suggestion = _suggestion(searcher, query_text)
@@ -362,7 +389,8 @@ def suggest_titles(text: str | None, limit: int = SUGGEST_LIMIT) -> list[dict]:
 
 
 def space_titles() -> dict[str, str]:
-    return {s.slug: s.title for s in db.session.scalars(sa.select(Space))}
+    with read_session() as session:
+        return {s.slug: s.title for s in session.scalars(sa.select(Space))}
 
 
 def indexer_enabled() -> bool:
