@@ -219,16 +219,17 @@ class LiveServer:
             self.process = subprocess.Popen(
                 [*kb_command(), "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"kb serve exited: {self.log_path.read_text()}")
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
-        raise RuntimeError("kb serve did not start in 30 s")
+        self.stop()
+        raise RuntimeError(f"kb serve did not answer /healthz in 60 s: {self.log_path.read_text()}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
