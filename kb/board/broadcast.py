@@ -33,7 +33,7 @@ def participant_room(board_id: int, participant_id: int) -> str:
 
 def publish(change) -> None:
     """Send the events of a committed change (``kb.board.service.Change``) in seq order."""
-    board_id = change.board.id
+    board_id = change.board_id
     moderated_seqs = {e.seq for e in change.emissions if e.audience == "moderators"}
     for emission in change.emissions:
         if emission.audience == "all":

@@ -9,6 +9,7 @@ the sending order equal to the ``seq`` order.
 
 import hashlib
 import json
+import logging
 import re
 import secrets
 import threading
@@ -20,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import orm as so
 
@@ -62,6 +63,7 @@ DEFAULT_MAX_PARTICIPANTS = 2000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _LOCKS = [threading.Lock() for _i in range(64)]
+log = logging.getLogger(__name__)
 
 
 def _board_lock(board_id: int) -> threading.Lock:
@@ -318,6 +320,12 @@ class Change:
     board: Board
     emissions: list[Emission] = field(default_factory=list)
 
+    @property
+    def board_id(self) -> int:
+        # Read from the identity, never from the row: after the commit the object is
+        # expired and loading it would open a transaction while the send lock is held.
+        return so.attributes.instance_state(self.board).identity[0]
+
     def allocate(self) -> int:
         """The next seq of the board; the row is locked until the commit."""
         table = Board.__table__
@@ -347,29 +355,41 @@ class Change:
 
 @contextmanager
 def changing(board: Board) -> Iterator[Change]:
-    """Run one change of ``board``: lock, write, log, commit once, then broadcast.
+    """Run one change of ``board``: lock its row, write, log, commit once, then broadcast.
 
     Raises what the body raises, after rolling back (nothing is stored half-way).
     """
     from kb.board.broadcast import publish
 
+    if not g.get("db_write") and db.session().in_transaction():
+        # A read transaction opened before we knew we would write: end it, so SQLite's next
+        # one starts with BEGIN IMMEDIATE (upgrading a stale read snapshot fails at once).
+        db.session.commit()
     mark_write_transaction()
-    with _board_lock(board.id):
-        try:
-            # Lock the row (PostgreSQL) and re-read the settings other writers may have changed.
-            db.session.execute(
-                sa.select(Board)
-                .where(Board.id == board.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            change = Change(board)
-            yield change
+    try:
+        # Lock the row (PostgreSQL; SQLite holds the database write lock) and re-read the
+        # settings other writers may have changed.
+        db.session.execute(
+            sa.select(Board)
+            .where(Board.id == board.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        change = Change(board)
+        yield change
+        # Commit and send under one per-board lock: the next change of this board can only
+        # commit after this one (row lock), so within a process events leave in seq order.
+        # The lock is never held while waiting for the database, so it cannot deadlock.
+        board_id = board.id
+        with _board_lock(board_id):
             db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-        publish(change)
+            try:
+                publish(change)
+            except Exception:  # committed is committed: clients catch up with `since`
+                log.exception("broadcast of board %s failed", board_id)
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def _names(before_exists: bool, now_exists: bool) -> str | None:
