@@ -126,8 +126,7 @@ def _common(page: Page) -> dict:
         "space_title": page.space.title,
     }
     if tags:
-        fields["tag"] = ",".join(tags)
-        fields["tags_text"] = " ".join(tags)
+        fields["tag"] = ",".join(tags)  # filter and facet; only pages match tags as words
     return fields
 
 
@@ -141,6 +140,7 @@ def page_document(session: so.Session, page: Page) -> dict:
         "kind": "page",
         "title": title,
         "title_exact": title,
+        "tags_text": " ".join(tag.name for tag in page.tags),
         "body": text,
         "body_exact": text,
         "updated": page.updated_at,
