@@ -19,12 +19,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from kb import api, cli, errors, i18n, security, views
     from kb.accounts import bp as accounts_bp
     from kb.board import bp as board_bp
+    from kb.consult import bp as consult_bp
     from kb.config import build_config
     from kb.database import init_database
     from kb.extensions import csrf, limiter, login_manager
     from kb.pages import bp as pages_bp
     from kb.realtime import init_socketio
     from kb.search import bp as search_bp
+    from kb.surveys import bp as surveys_bp
 
     app = Flask(
         __name__,
@@ -48,5 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(board_bp)
+    app.register_blueprint(surveys_bp)
+    app.register_blueprint(consult_bp)
     cli.init_app(app)
     return app

@@ -14,7 +14,13 @@ from kb.errors import BadRequest
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-OPENAPI_MODULES = ("kb.pages.openapi", "kb.search.openapi", "kb.board.openapi")
+OPENAPI_MODULES = (
+    "kb.pages.openapi",
+    "kb.search.openapi",
+    "kb.board.openapi",
+    "kb.surveys.openapi",
+    "kb.consult.openapi",
+)
 
 
 def json_body() -> dict[str, Any]:

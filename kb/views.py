@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext
 
+from kb.consult.badge import ConsultNavLabel
 from kb.database import db
 from kb.i18n import LANG_COOKIE, LANGUAGES
 
@@ -15,6 +16,8 @@ NAV_LINKS = (
     ("pages.spaces", lazy_gettext("Клубы")),
     ("pages.recent_changes", lazy_gettext("Последние изменения")),
     ("board.seminars", lazy_gettext("Семинары")),
+    ("surveys.index", lazy_gettext("Опросы")),
+    ("consult.index", ConsultNavLabel(lazy_gettext("Консультативный центр"))),
 )
 
 

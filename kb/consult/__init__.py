@@ -3,3 +3,7 @@
 from flask import Blueprint
 
 bp = Blueprint("consult", __name__)
+
+from kb.consult import api, views  # noqa: E402,F401  (routes)
+
+bp.register_blueprint(api.bp)

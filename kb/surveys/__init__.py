@@ -3,3 +3,7 @@
 from flask import Blueprint
 
 bp = Blueprint("surveys", __name__)
+
+from kb.surveys import api, events, views  # noqa: E402,F401  (routes and Socket.IO handlers)
+
+bp.register_blueprint(api.bp)

@@ -739,7 +739,7 @@ class SubmitResult:
     duplicate: bool  # the same attempt was stored before (same idempotency key)
 
 
-def _closed_message(survey: Survey, now: datetime) -> str:
+def closed_message(survey: Survey, now: datetime) -> str:
     upcoming = next_wave(survey, now)
     if upcoming is not None:
         return _(
@@ -932,7 +932,7 @@ def submit_response(
                 device = device_hash(closed, device_id) if device_id else None
                 if _same_attempt(stored, user, device):
                     return SubmitResult(stored, duplicate=True)
-        raise Conflict(_closed_message(survey, now))
+        raise Conflict(closed_message(survey, now))
     device = None
     if survey.anonymous:
         if not isinstance(device_id, str) or not DEVICE_RE.match(device_id):
