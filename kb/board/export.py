@@ -165,27 +165,37 @@ def wiki_title(board: Board) -> str:
 
 
 def save_to_wiki(board: Board, user: User | None) -> Any:
-    """Create or update the board's wiki page in the seminar's space; returns put_page's result."""
+    """Create or update the board's wiki page in the seminar's space; returns put_page's result.
+
+    The edit is based on the revision this board saved last time, so what colleagues added
+    to the page since is merged, not overwritten.
+    """
     from kb.pages import service as pages
 
     boards.check_moderator(board, user)
     mark_write_transaction()
     title = wiki_title(board)
-    slug = board.wiki_slug or pages.slug_for_title(title)
-    page = pages.find_page(slug)
+    page = None
+    if board.wiki_slug:
+        page, _redirected = pages.resolve_page(board.wiki_slug)
+    if page is None or page.deleted:
+        page = pages.find_page(pages.slug_for_title(title))
     space = board.seminar.space if board.seminar and board.seminar.space else None
+    base = None
+    if page is not None and not page.deleted:
+        base = board.wiki_revision if board.wiki_slug == page.slug and board.wiki_revision else None
+        base = base or page.revision_number
     result = pages.put_page(
-        slug,
-        title=page.title if page is not None else title,
+        page.slug if page is not None else pages.slug_for_title(title),
+        title=None if page is not None else title,
         body=export_markdown(board),
         author=user,
         space=space,
         tags=[_("семинар"), _("отзывы")],
-        base_revision=page.revision_number if page is not None else None,
+        base_revision=base,
         comment=_("Сохранено с доски %(code)s", code=board.code),
     )
-    if board.wiki_slug != result.slug:
-        board = db.session.merge(board)
-        board.wiki_slug = result.slug
-        db.session.commit()
+    board = db.session.merge(board)
+    board.wiki_slug, board.wiki_revision = result.slug, result.revision
+    db.session.commit()
     return result

@@ -93,6 +93,7 @@ class Board(db.Model):
     locked: so.Mapped[bool] = so.mapped_column(default=False)
     seq: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     wiki_slug: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    wiki_revision: so.Mapped[int | None]  # the page revision this board saved last
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 

@@ -55,6 +55,7 @@ def upgrade() -> None:
     sa.Column('locked', sa.Boolean(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.Column('wiki_slug', sa.String(length=255), nullable=True),
+    sa.Column('wiki_revision', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_boards_owner_id_users'), ondelete='SET NULL'),
