@@ -292,6 +292,7 @@ def search(
         if results is None:
             return outcome
         outcome.total = results.total
+        beyond_the_end = results.pagenum != page  # Whoosh would repeat the last page
         inner = results.results
         inner.fragmenter = ContextFragmenter(
             maxchars=SNIPPET_CHARS, surround=70, charlimit=HIGHLIGHT_CHARLIMIT
@@ -303,7 +304,7 @@ def search(
             "org": _facet_counts(inner, "org"),
             "type": _facet_counts(inner, "type"),
         }
-        for hit in results:
+        for hit in [] if beyond_the_end else results:
             fields = hit.fields()
             attachment = None
             if fields.get("kind") == "attachment":
