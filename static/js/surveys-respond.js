@@ -46,7 +46,7 @@
     try { texts = JSON.parse(form.getAttribute("data-i18n") || "{}"); } catch (e) { texts = {}; }
     function t(name, values) {
       var text = texts[name] || name;
-      Object.keys(values || {}).forEach(function (key) { text = text.replace("%(" + key + ")s", values[key]); });
+      Object.keys(values || {}).forEach(function (key) { text = text.replace("{" + key + "}", values[key]); });
       return text;
     }
 
