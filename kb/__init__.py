@@ -19,8 +19,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from kb import api, cli, errors, i18n, security, views
     from kb.accounts import bp as accounts_bp
     from kb.board import bp as board_bp
-    from kb.consult import bp as consult_bp
     from kb.config import build_config
+    from kb.consult import bp as consult_bp
     from kb.database import init_database
     from kb.extensions import csrf, limiter, login_manager
     from kb.pages import bp as pages_bp
