@@ -63,6 +63,8 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "KB_SECURE_COOKIES": env_flag("KB_SECURE_COOKIES", False),
         "KB_WORKERS": env_int("KB_WORKERS", 1),
         "KB_WORKER_CONNECTIONS": env_int("KB_WORKER_CONNECTIONS", 4000),
+        "KB_BOARD_POSTS_PER_MINUTE": env_int("KB_BOARD_POSTS_PER_MINUTE", 10),
+        "KB_BOARD_MAX_PARTICIPANTS": env_int("KB_BOARD_MAX_PARTICIPANTS", 2000),
         "BABEL_DEFAULT_LOCALE": "ru",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("KB_TIMEZONE", "Europe/Moscow"),
         "WTF_CSRF_CHECK_DEFAULT": False,  # checked in kb.security, skipped for Bearer tokens
