@@ -67,6 +67,9 @@ WHOOSH_LOCK_TIMEOUT = 10.0
 EXTRACT_BATCH = 20
 REBUILD_CHUNK = 200
 WORKER_INTERVAL = 30.0
+# How often the worker asks the database for changes committed by *other* processes or
+# machines (its own commits wake it at once). One indexed MAX() query per poll.
+CHANGE_POLL_INTERVAL = 0.5
 
 Progress = Callable[[int], None]
 
@@ -571,10 +574,36 @@ class IndexWorker:
             try:
                 with self.app.app_context():
                     catch_up()
+                    seen = newest_change_id()
                 failures = 0
             except IndexBusy:
-                pass  # another process holds the lock and is catching up
+                seen = None  # another process holds the lock and is catching up
             except Exception:
                 failures += 1
+                seen = None
                 self.app.logger.exception("search indexer: catch-up failed")
-            self.wake.wait(self.interval if not failures else min(60.0, 2.0**failures))
+            if failures:
+                self.wake.wait(min(60.0, 2.0**failures))
+            else:
+                self._wait_for_changes(seen)
+
+    def _wait_for_changes(self, seen: int | None) -> None:
+        """Sleep until woken, a change from another node appears, or the full interval ends."""
+        deadline = time.monotonic() + self.interval
+        while not self.stopping and time.monotonic() < deadline:
+            if self.wake.wait(CHANGE_POLL_INTERVAL):
+                return
+            try:
+                with self.app.app_context():
+                    if newest_change_id() != seen:
+                        return
+            except Exception:
+                self.app.logger.exception("search indexer: polling the change log failed")
+                return
+
+
+def newest_change_id() -> int | None:
+    try:
+        return db.session.scalar(sa.select(sa.func.max(SearchChange.id)))
+    finally:
+        db.session.remove()
