@@ -16,7 +16,7 @@ def asset_dir(name: str) -> Path:
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    from kb import api, cli, errors, i18n, security, views
+    from kb import api, assets, cli, errors, i18n, security, views
     from kb.accounts import bp as accounts_bp
     from kb.board import bp as board_bp
     from kb.config import build_config
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
     errors.init_app(app)
     init_socketio(app)
 
