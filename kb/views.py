@@ -1,7 +1,7 @@
 """Site-wide views: home page, health check, language switch."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
 
 from kb.consult.badge import ConsultNavLabel
@@ -33,9 +33,12 @@ def navigation():
 
 @bp.route("/")
 def home():
-    """The network's home page."""
+    """The network's home page (guests are sent to sign in unless KB_PUBLIC_READ is on)."""
     from kb.pages.service import home_context
+    from kb.security import can_read
 
+    if not can_read():
+        return redirect(url_for("accounts.login"))
     return render_template("index.html", **home_context())
 
 
