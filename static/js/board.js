@@ -162,7 +162,11 @@
     if (isWall || everJoined || cfg.signed_in || storage("get", tokenKey)) { join(); }
     else { showJoinForm(true); }
   });
-  socket.on("disconnect", function () { state.joined = false; setStatus("offline", T.offline); });
+  socket.on("disconnect", function () {
+    // a join whose ack was lost with the connection must not block the rejoin on reconnect
+    state.joined = false; state.joining = false;
+    setStatus("offline", T.offline);
+  });
   socket.io.on("reconnect_attempt", function () { setStatus("offline", T.offline); });
   ["post:created", "post:updated", "post:deleted", "poll:updated", "board:updated", "presence"]
     .forEach(function (name) { socket.on(name, function (data) { applyEvent(name, data); }); });
@@ -469,6 +473,7 @@
       }
       send("poll:vote", payload, function (ack) {
         state.votes[String(poll.id)] = payload.choices || payload.words;
+        form.reset(); // answered: the form no longer holds back the re-render
         upsertPoll(ack.poll);
       });
     });
@@ -510,6 +515,14 @@
     return cloud;
   }
 
+  function holdsInput(form) {
+    if (!form) { return false; }
+    if (form.classList.contains("edit-form")) { return true; }
+    return Array.prototype.some.call(form.querySelectorAll("input, textarea"), function (i) {
+      return (i.type === "radio" || i.type === "checkbox") ? i.checked : i.value.trim() !== "";
+    });
+  }
+
   function render() {
     if (!state.board) { return; }
     var board = state.board;
@@ -534,7 +547,8 @@
     }
     var editing = document.activeElement && document.activeElement.closest &&
       document.activeElement.closest(".edit-form, .comment-form, .vote-form");
-    if (editing) { setTimeout(scheduleRender, 1500); return; } // do not wipe what is being typed
+    // do not wipe what is being typed or chosen (an empty, focused box does not hold updates)
+    if (holdsInput(editing)) { setTimeout(scheduleRender, 1500); return; }
 
     var container = $("columns");
     var groups = {};

@@ -2,7 +2,9 @@
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -38,13 +40,42 @@ def browser():
         browser.close()
 
 
+AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
+
+
+def start_demo_server(data_dir: Path, database_url: str | None) -> LiveServer:
+    server = LiveServer(data_dir, database_url).start()
+    result = server.run_cli("demo")
+    if result.returncode != 0:
+        server.stop()
+        raise RuntimeError(f"kb demo failed: {result.stderr}")
+    server.admin_password = result.stdout.strip().rsplit("/", 1)[-1].strip()
+    return server
+
+
 @pytest.fixture
 def demo_server(tmp_path, database_url) -> Iterator[LiveServer]:
     """A real server with the demo network loaded; `.admin_password` holds the demo login."""
-    server = LiveServer(tmp_path / "live", database_url).start()
-    result = server.run_cli("demo")
-    assert result.returncode == 0, result.stderr
-    server.admin_password = result.stdout.strip().rsplit("/", 1)[-1].strip()
+    server = start_demo_server(tmp_path / "live", database_url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_database_url(postgres) -> str | None:
+    """Like `database_url`, once per module (for a server that a module's tests share)."""
+    if postgres is None:
+        return None
+    name = f"kb_{uuid.uuid4().hex[:16]}"
+    postgres.execute(f"CREATE DATABASE {name} TEMPLATE kb_template")
+    return postgres.url(name)
+
+
+@pytest.fixture(scope="module")
+def shared_demo_server(tmp_path_factory, module_database_url) -> Iterator[LiveServer]:
+    """One demo server for a whole module: tests must not depend on each other's data
+    (each makes its own board or page with a unique title)."""
+    server = start_demo_server(tmp_path_factory.mktemp("demo") / "live", module_database_url)
     yield server
     server.stop()
 
@@ -52,24 +83,35 @@ def demo_server(tmp_path, database_url) -> Iterator[LiveServer]:
 class PageProblems:
     """Console errors and CSP violations seen by a page; a test fails on any of them."""
 
+    # What Chromium logs when a test takes a context offline (`context.set_offline(True)`)
+    # and the page tries to reconnect: the network's doing, expected, not the page's.
+    OFFLINE = "net::ERR_INTERNET_DISCONNECTED"
+
     def __init__(self) -> None:
         self.messages: list[str] = []
 
+    def console(self, message) -> None:
+        if message.type == "error" and self.OFFLINE not in message.text:
+            self.messages.append(message.text)
+
     def watch(self, page) -> None:
-        page.on("console", lambda m: self.messages.append(m.text) if m.type == "error" else None)
+        page.on("console", self.console)
         page.on("pageerror", lambda e: self.messages.append(str(e)))
 
 
 @pytest.fixture
 def new_page(browser):
-    """new_page(viewport=DESKTOP) → a page in a fresh context; fails the test on JS errors."""
+    """new_page(viewport=DESKTOP) → a page in a fresh context (a separate person: own
+    cookies and storage); new_page(context=page.context) → another tab of the same person.
+    Fails the test on JS errors and CSP violations in any of them."""
     contexts = []
     problems = PageProblems()
 
-    def make(viewport: dict | None = None):
-        context = browser.new_context(viewport=viewport or DESKTOP, locale="ru-RU")
-        context.set_default_timeout(10_000)
-        contexts.append(context)
+    def make(viewport: dict | None = None, context=None):
+        if context is None:
+            context = browser.new_context(viewport=viewport or DESKTOP, locale="ru-RU")
+            context.set_default_timeout(10_000)
+            contexts.append(context)
         page = context.new_page()
         problems.watch(page)
         return page
