@@ -107,6 +107,7 @@ def build_world(password: str, n: int) -> World:
     comment_post = boards.comment_post(board, joined.participant, post.id, "Комментарий")
     poll = boards.create_poll(board, owner, "Как вам?", "single", ["Да", "Нет"])
     boards.set_poll_status(board, owner, poll.id, "open")
+    draft = boards.create_poll(board, owner, "Черновик?", "single", ["Да", "Нет"])
     ids.update(
         seminar_id=seminar.id,
         board_code=board.code,
@@ -116,6 +117,7 @@ def build_world(password: str, n: int) -> World:
         post_id=post.id,
         comment_id=comment_post.comments[0].id,
         poll_id=poll.id,
+        draft_poll_id=draft.id,
         option_id=poll.options[0].id,
     )
 
