@@ -291,10 +291,15 @@
     var actions = el("div", "post-actions");
     if (state.board.likes) {
       var liked = state.likes.has(post.id);
-      var likeButton = el("button", "like" + (liked ? " liked" : ""), "♥ " + post.likes);
+      // icon + text label + count; the accessible name is the visible text (no aria-label)
+      var likeButton = el("button", "like" + (liked ? " liked" : ""));
+      likeButton.appendChild(el("span", "like-icon", "♥")).setAttribute("aria-hidden", "true");
+      likeButton.appendChild(el("span", "like-label", T.like));
+      likeButton.appendChild(document.createTextNode(" "));
+      likeButton.appendChild(el("span", "like-count", String(post.likes)));
       likeButton.type = "button";
       likeButton.setAttribute("aria-pressed", liked ? "true" : "false");
-      likeButton.setAttribute("aria-label", (liked ? T.unlike : T.like) + " (" + post.likes + ")");
+      if (liked) { likeButton.title = T.unlike; }
       likeButton.disabled = isWall || locked || post.status !== "visible" || !state.participant;
       likeButton.addEventListener("click", function () {
         send("post:like", { post_id: post.id, like: !state.likes.has(post.id) });

@@ -135,3 +135,35 @@ def assert_no_horizontal_scroll(page) -> None:
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
+
+
+# axe-core is served by the app itself (static/vendor), so the page's CSP (`script-src
+# 'self'`) allows it; `add_script_tag(path=…)` would inline it and CSP blocks inline scripts.
+AXE_URL = "/static/vendor/axe-core/axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page) -> list[dict]:
+    """Run the axe-core scan on what the page shows now; every violation with its nodes."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url=AXE_URL)
+    return page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(" ") + " — " + n.failureSummary),
+            }));
+        }"""
+    )
+
+
+def assert_accessible(page) -> list[dict]:
+    """No serious or critical axe violations; returns the minor ones (for reports)."""
+    violations = axe_violations(page)
+    serious = [v for v in violations if v["impact"] in SERIOUS]
+    assert not serious, f"{page.url}: " + "\n".join(
+        f"[{v['impact']}] {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"][:5])
+        for v in serious
+    )
+    return [v for v in violations if v["impact"] not in SERIOUS]

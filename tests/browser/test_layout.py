@@ -3,18 +3,18 @@
 from tests.browser.conftest import PHONE, assert_no_horizontal_scroll, login
 
 
-def test_home_page_desktop_and_login(new_page, demo_server):
+def test_home_page_desktop_and_login(new_page, shared_demo_server):
     page = new_page()
-    page.goto(demo_server.url + "/")
+    page.goto(shared_demo_server.url + "/")
     assert page.locator("html").get_attribute("lang") == "ru"
     assert page.locator("text=Растим инженеров").first.is_visible()
-    login(page, demo_server, "admin@example.org", demo_server.admin_password)
+    login(page, shared_demo_server, "admin@example.org", shared_demo_server.admin_password)
     assert page.locator("text=Администрирование").is_visible()
 
 
-def test_phone_menu_and_no_sideways_scroll(new_page, demo_server):
+def test_phone_menu_and_no_sideways_scroll(new_page, shared_demo_server):
     page = new_page(PHONE)
-    page.goto(demo_server.url + "/")
+    page.goto(shared_demo_server.url + "/")
     assert_no_horizontal_scroll(page)
     nav = page.locator("#site-nav")
     assert not nav.is_visible()
