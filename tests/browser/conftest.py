@@ -167,3 +167,46 @@ def assert_accessible(page) -> list[dict]:
         for v in serious
     )
     return [v for v in violations if v["impact"] not in SERIOUS]
+
+
+def assert_controls_reachable(page) -> None:
+    """Every visible link, button and field lies within the viewport's width (a finger can
+    reach it without sideways scrolling) and is big enough to tap (at least 24×24 px, WCAG
+    2.2 target size; inline links in running text are exempt, those of the menu are not).
+    Content inside its own horizontally scrollable box (a wide table) is reachable by
+    scrolling that box."""
+    problems = page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            const scrollsInside = el => {
+                for (let p = el.parentElement; p; p = p.parentElement) {
+                    const style = getComputedStyle(p);
+                    if (/(auto|scroll)/.test(style.overflowX) && p.scrollWidth > p.clientWidth)
+                        return true;
+                }
+                return false;
+            };
+            // inline links in text and crumbs have room around them (WCAG's spacing
+            // exception); the phone menu's links are a list of targets and must be big
+            const inline = el => el.tagName === "A" && getComputedStyle(el).display === "inline"
+                && !el.closest(".site-nav");
+            const out = [];
+            for (const el of document.querySelectorAll(
+                    "a[href], button, input:not([type=hidden]), select, textarea, summary")) {
+                const r = el.getBoundingClientRect();
+                if (r.width <= 1 || r.height <= 1 || el.closest(".skip-link, .visually-hidden"))
+                    continue;
+                if (getComputedStyle(el).visibility === "hidden") continue;
+                const name = (el.innerText || el.getAttribute("aria-label") || el.name
+                              || el.id || el.tagName).trim().slice(0, 40);
+                const [x1, x2, w, h] = [r.left, r.right, r.width, r.height].map(Math.round);
+                if ((r.left < -1 || r.right > width + 1) && !scrollsInside(el))
+                    out.push(`${name}: outside the screen (${x1}..${x2} of ${width})`);
+                else if (!inline(el) && !["checkbox", "radio"].includes(el.type)
+                         && (w < 24 || h < 24))
+                    out.push(`${name}: too small to tap (${w}×${h})`);
+            }
+            return out;
+        }"""
+    )
+    assert problems == [], f"{page.url}: " + "; ".join(problems)
