@@ -21,6 +21,7 @@ from kb.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kb.pages.merge import inline_diff, merge_edit, unified_diff
 from kb.pages.models import (
     Attachment,
+    AttachmentVersion,
     Page,
     PageLink,
     PageRedirect,
@@ -250,7 +251,12 @@ def space_pages(space: Space) -> list[Page]:
 
 
 def find_page(slug: str) -> Page | None:
-    return db.session.scalar(sa.select(Page).where(Page.slug == slug))
+    # Tags and the last author are shown with every page: load them with it, not one by one.
+    return db.session.scalar(
+        sa.select(Page)
+        .where(Page.slug == slug)
+        .options(so.selectinload(Page.tags), so.joinedload(Page.updated_by))
+    )
 
 
 def resolve_page(slug: str) -> tuple[Page | None, bool]:
@@ -284,19 +290,13 @@ def existing_slugs(slugs: set[str]) -> set[str]:
     """Which of ``slugs`` name a live page (directly or through a rename redirect)."""
     if not slugs:
         return set()
-    found = set(
-        db.session.scalars(
-            sa.select(Page.slug).where(Page.slug.in_(slugs), Page.deleted.is_(False))
-        )
+    live = sa.select(Page.slug).where(Page.slug.in_(slugs), Page.deleted.is_(False))
+    renamed = (
+        sa.select(PageRedirect.slug)
+        .join(Page, Page.id == PageRedirect.page_id)
+        .where(PageRedirect.slug.in_(slugs), Page.deleted.is_(False))
     )
-    found |= set(
-        db.session.scalars(
-            sa.select(PageRedirect.slug)
-            .join(Page, Page.id == PageRedirect.page_id)
-            .where(PageRedirect.slug.in_(slugs - found), Page.deleted.is_(False))
-        )
-    )
-    return found
+    return set(db.session.scalars(sa.union(live, renamed)))
 
 
 def display_html(html: str) -> str:
@@ -315,14 +315,18 @@ def list_pages(space: Space | None = None, tag: str | None = None, limit: int = 
 
 def backlinks(page: Page) -> list[Page]:
     """Live pages whose wikilinks point here (by the current slug or an old one)."""
-    slugs = [page.slug, *db.session.scalars(
-        sa.select(PageRedirect.slug).where(PageRedirect.page_id == page.id)
-    )]  # fmt: skip
+    old_slugs = sa.select(PageRedirect.slug).where(PageRedirect.page_id == page.id)
     return list(
         db.session.scalars(
             sa.select(Page)
             .join(PageLink, PageLink.source_id == Page.id)
-            .where(PageLink.target_slug.in_(slugs), Page.deleted.is_(False), Page.id != page.id)
+            .where(
+                sa.or_(PageLink.target_slug == page.slug, PageLink.target_slug.in_(old_slugs)),
+                Page.deleted.is_(False),
+                Page.id != page.id,
+            )
+            # Only names are shown: leave the bodies of the linking pages in the database.
+            .options(so.load_only(Page.slug, Page.title, Page.space_id))
             .order_by(Page.title)
             .distinct()
         )
@@ -331,7 +335,11 @@ def backlinks(page: Page) -> list[Page]:
 
 def first_revision(page: Page) -> Revision | None:
     return db.session.scalar(
-        sa.select(Revision).where(Revision.page_id == page.id).order_by(Revision.number).limit(1)
+        sa.select(Revision)
+        .where(Revision.page_id == page.id)
+        .options(so.joinedload(Revision.author))
+        .order_by(Revision.number)
+        .limit(1)
     )
 
 
@@ -949,7 +957,11 @@ def delete_template(template: PageTemplate, *, actor: User) -> None:
 
 
 def page_attachments(page: Page, *, include_deleted: bool = False) -> list[Attachment]:
-    query = sa.select(Attachment).where(Attachment.page_id == page.id)
+    query = (
+        sa.select(Attachment)
+        .where(Attachment.page_id == page.id)
+        .options(so.selectinload(Attachment.versions).joinedload(AttachmentVersion.uploader))
+    )
     if not include_deleted:
         query = query.where(Attachment.deleted.is_(False))
     return list(db.session.scalars(query.order_by(Attachment.filename)))
