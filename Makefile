@@ -65,3 +65,15 @@ translations: $(TEST_STAMP)
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache
+
+# Benchmarks (bench/README.md): wrk from Debian, profilers and the asyncio Socket.IO client
+# from PyPI; An Otter Wiki is installed by bench/otter.py into its own virtualenv.
+.PHONY: bench bench-deps
+bench-deps: $(TEST_STAMP)
+	@command -v wrk >/dev/null || { \
+	  echo "Installing wrk (Debian package)…"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q wrk; }
+	$(BIN)/pip install -q psutil py-spy pyinstrument aiohttp
+
+bench: bench-deps catalogs
+	$(BIN)/python bench/run.py
