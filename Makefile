@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests drive for real: a browser, a database server, a message queue.
 SYSTEM_TEST_PACKAGES := chromium postgresql redis-server
 
-.PHONY: run test test-sqlite test-postgresql system-test-deps lint catalogs translations clean
+.PHONY: run test test-sqlite test-postgresql system-test-deps lint catalogs translations screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
@@ -57,6 +57,10 @@ test-postgresql: $(TEST_STAMP) catalogs
 
 # The whole suite on the embedded SQLite, then again on a throwaway PostgreSQL cluster.
 test: system-test-deps lint test-sqlite test-postgresql
+
+# docs/screenshots/*.png (desktop and phone) from a demo server in Debian's chromium.
+screenshots: system-test-deps $(TEST_STAMP) catalogs
+	$(BIN)/python scripts/screenshots.py
 
 translations: $(TEST_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o kb/translations/messages.pot --no-location --sort-output .
