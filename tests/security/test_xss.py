@@ -1,3 +1,4 @@
+# ruff: noqa: B023 - the lambdas given to fit() are called at once, inside the loop
 """Every payload of ../shared/security/*.txt in every user-controlled field stays inert.
 
 Payloads are stored through the services in bulk (one object per payload where objects are
@@ -11,8 +12,8 @@ cannot be rendered). JSON answers must be `application/json` with `nosniff`.
 import io
 import json
 import re
-from urllib.parse import quote
 from collections.abc import Callable
+from urllib.parse import quote
 
 import pytest
 
@@ -103,10 +104,10 @@ def test_board_fields(module_app, role_clients, payloads):
                     fit(
                         lambda t: boards.comment_post(board, joined.participant, post.id, t),
                         payload,
-                    )  # noqa: B023
+                    )
                 fit(lambda t: boards.vote(board, joined.participant, words.id, words=[t]), payload)
             options = [p[:200] for p in group[4:16]]
-            fit(lambda _t: boards.create_poll(board, owner, "Варианты", "multiple", options), "x")  # noqa: B023
+            fit(lambda _t: boards.create_poll(board, owner, "Варианты", "multiple", options), "x")
             codes.append(board.code)
         db.session.remove()
     stored = 0
@@ -144,7 +145,7 @@ def test_seminar_fields(module_app, role_clients, payloads):
         for payload in payloads:
             data = {"date": "2030-01-15", "start": "10:00", "end": "11:00"}
             seminar = fit(
-                lambda t: seminars.create_seminar(  # noqa: B023
+                lambda t: seminars.create_seminar(
                     owner, {**data, "title": t, "description": t, "speakers": t}
                 ),
                 payload,
@@ -301,7 +302,7 @@ def test_wiki_fields(module_app, role_clients, payloads):
         spaces, slugs, bodies = [], [], []
         for index, payload in enumerate(payloads):
             space = fit(
-                lambda t: pages.create_space(f"xss-{index}", t[:200], t, actor=admin),  # noqa: B023
+                lambda t: pages.create_space(f"xss-{index}", t[:200], t, actor=admin),
                 payload,
             )
             if space is not None:
@@ -313,14 +314,14 @@ def test_wiki_fields(module_app, role_clients, payloads):
                 continue
             tags = fit(lambda t: pages.check_tags([t]), payload[:50])
             result = fit(
-                lambda t: pages.put_page(  # noqa: B023
+                lambda t: pages.put_page(
                     slug_for_title(t),
                     title=t,
                     body="текст",
                     author=editor,
                     space=listing[index % 7],
                     tags=tags,
-                    base_revision=None,  # noqa: B023
+                    base_revision=None,
                 ),  # fmt: skip
                 title,
             )
