@@ -15,18 +15,24 @@ pytestmark = pytest.mark.server
 BODY = "".join(f"Строка {n}: ход занятия.\n" for n in range(1, 11))
 
 
-def add_user(server, email: str, name: str, role: str) -> None:
-    result = server.run_cli(
-        "user", "add", email, "--name", name, "--role", role, "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+def add_users(server, *people: tuple[str, str]) -> list[str]:
+    """Editors added straight into the running server's database; returns API tokens."""
+    from kb import create_app
+    from kb.accounts import service as accounts
+    from kb.database import db
 
-
-def token(server, email: str) -> str:
-    result = server.run_cli("token", "create", email)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    config = {"KB_DATA_DIR": server.data_dir, "KB_ASYNC_MODE": "threading"}
+    if server.env.get("KB_DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = server.env["KB_DATABASE_URL"]
+    app = create_app(config)
+    with app.app_context():
+        tokens = [
+            accounts.create_token(accounts.create_user(email, name, "editor", PASSWORD), "test")
+            for email, name in people
+        ]
+        db.session.remove()
+        db.engine.dispose()
+    return tokens
 
 
 def login(server, email: str) -> requests.Session:
@@ -43,12 +49,10 @@ def login(server, email: str) -> requests.Session:
 
 
 def test_racing_saves_never_both_win(live_server):
-    add_user(live_server, "anna@example.org", "Анна Петрова", "editor")
-    add_user(live_server, "olga@example.org", "Ольга Смирнова", "editor")
-    headers = [
-        {"Authorization": f"Bearer {token(live_server, e)}"}
-        for e in ("anna@example.org", "olga@example.org")
-    ]
+    tokens = add_users(
+        live_server, ("anna@example.org", "Анна Петрова"), ("olga@example.org", "Ольга Смирнова")
+    )
+    headers = [{"Authorization": f"Bearer {t}"} for t in tokens]
     url = live_server.url + "/api/v1/pages/Гонка"
     created = requests.put(url, json={"body": BODY, "base_revision": None}, headers=headers[0])
     assert created.status_code == 201
@@ -115,8 +119,9 @@ def test_racing_saves_never_both_win(live_server):
 
 
 def test_presence_with_two_socketio_clients(live_server):
-    add_user(live_server, "anna@example.org", "Анна Петрова", "editor")
-    add_user(live_server, "olga@example.org", "Ольга Смирнова", "editor")
+    add_users(
+        live_server, ("anna@example.org", "Анна Петрова"), ("olga@example.org", "Ольга Смирнова")
+    )
     sessions = [login(live_server, e) for e in ("anna@example.org", "olga@example.org")]
     cookies = ["; ".join(f"{c.name}={c.value}" for c in session.cookies) for session in sessions]
     seen: list[dict] = []

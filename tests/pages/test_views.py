@@ -192,24 +192,26 @@ def test_editor_errors_keep_text(client, wiki, auth, users):
     assert response.status_code == 422 and "больше 1 МБ" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(
-    ("role", "path", "method", "status"),
-    [
-        (None, "/wiki/Пчёлки_Bee-Bot/edit", "get", 401),
-        ("reader", "/wiki/Пчёлки_Bee-Bot/edit", "get", 403),
-        ("reader", "/new", "get", 403),
-        ("editor", "/templates", "get", 403),
-        ("editor", "/spaces/Растим_инженеров/edit", "get", 403),
-        ("editor", "/wiki/Пчёлки_Bee-Bot/delete", "post", 403),
-        ("reader", "/wiki/Пчёлки_Bee-Bot/revert", "post", 403),
-    ],
-)
-def test_permissions(client, wiki, auth, users, role, path, method, status):
-    if role:
-        auth.login(users[role])
-    data = {"csrf_token": auth.csrf()} if method == "post" else None
-    response = getattr(client, method)(path, data=data)
-    assert response.status_code == status
+FORBIDDEN = [
+    (None, "/wiki/Пчёлки_Bee-Bot/edit", "get", 401),
+    ("reader", "/wiki/Пчёлки_Bee-Bot/edit", "get", 403),
+    ("reader", "/new", "get", 403),
+    ("editor", "/templates", "get", 403),
+    ("editor", "/spaces/Растим_инженеров/edit", "get", 403),
+    ("editor", "/wiki/Пчёлки_Bee-Bot/delete", "post", 403),
+    ("reader", "/wiki/Пчёлки_Bee-Bot/revert", "post", 403),
+]
+
+
+def test_permissions(client, wiki, auth, users):
+    for role, path, method, status in FORBIDDEN:
+        if role:
+            auth.login(users[role])
+        data = {"csrf_token": auth.csrf()} if method == "post" else None
+        response = getattr(client, method)(path, data=data)
+        assert response.status_code == status, (role, path)
+        if role:
+            auth.logout()
 
 
 def test_history_diff_revert_rename_delete_restore(client, wiki, auth, users, token_for):
