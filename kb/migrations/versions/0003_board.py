@@ -1,7 +1,7 @@
 """board: seminars, boards, posts, polls, event log
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0001
 Create Date: 2026-11-21
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = '0003'
-down_revision = '0002'
+down_revision = '0001'
 branch_labels = None
 depends_on = None
 
