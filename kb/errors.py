@@ -87,7 +87,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
-        return error_response(error.code or 500, _http_message(error))
+        response = app.make_response(error_response(error.code or 500, _http_message(error)))
+        allowed = getattr(error, "valid_methods", None)
+        if allowed:  # a 405 names the methods the address supports (RFC 9110)
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

@@ -6,6 +6,8 @@ from functools import wraps
 from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from kb.errors import Forbidden, NotAuthenticated
 from kb.extensions import csrf, login_manager
@@ -67,8 +69,21 @@ def require_read(view: Callable) -> Callable:
     return wrapper
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in URLs: database ids are 32-bit, so a larger number names nothing (404)
+    instead of overflowing the database driver (500)."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > 2**31 - 1:
+            raise NotFound()
+        return number
+
+
 def init_app(app: Flask) -> None:
     from kb.accounts import service as accounts
+
+    app.url_map.converters["int"] = IdConverter  # before the blueprints add their rules
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None

@@ -163,3 +163,31 @@ def test_socketio_refuses_foreign_origins(live_server):
         own.connect(live_server.url, namespaces=["/board"], transports=[transport], wait_timeout=5)
         assert own.connected
         own.disconnect()
+
+
+def test_405_names_the_allowed_methods(client):
+    """Found by schemathesis: our error handler dropped werkzeug's Allow header."""
+    answer = client.open("/api/v1/search", method="TRACE")
+    assert answer.status_code == 405
+    assert set(answer.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
+
+
+def test_huge_ids_are_not_found_not_server_errors(client, users, auth):
+    """Found by schemathesis: ids past 64 bits overflowed the database driver (500)."""
+    auth.login(users["admin"])
+    for path in (
+        "/api/v1/surveys/27451355043950010368",
+        "/api/v1/surveys/2147483648/results",
+        "/api/v1/consult/questions/99999999999999999999999",
+        "/surveys/27451355043950010368/results",
+        "/seminars/99999999999999999999",
+        "/files/99999999999999999999/x.txt",
+    ):
+        assert client.get(path).status_code == 404, path
+    token = auth.csrf()
+    answer = client.post(
+        "/api/v1/surveys/27451355043950010368/waves",
+        json={"title": "x"},
+        headers={"X-CSRFToken": token},
+    )
+    assert answer.status_code == 404
