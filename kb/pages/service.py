@@ -316,19 +316,18 @@ def list_pages(space: Space | None = None, tag: str | None = None, limit: int = 
 def backlinks(page: Page) -> list[Page]:
     """Live pages whose wikilinks point here (by the current slug or an old one)."""
     old_slugs = sa.select(PageRedirect.slug).where(PageRedirect.page_id == page.id)
+    # Start from the links (index on target_slug), not from the pages: a join lets SQLite
+    # walk every live page through ix_pages_deleted — 150 ms a view with 10,000 pages.
+    linking = sa.select(PageLink.source_id).where(
+        sa.or_(PageLink.target_slug == page.slug, PageLink.target_slug.in_(old_slugs))
+    )
     return list(
         db.session.scalars(
             sa.select(Page)
-            .join(PageLink, PageLink.source_id == Page.id)
-            .where(
-                sa.or_(PageLink.target_slug == page.slug, PageLink.target_slug.in_(old_slugs)),
-                Page.deleted.is_(False),
-                Page.id != page.id,
-            )
+            .where(Page.id.in_(linking), Page.deleted.is_(False), Page.id != page.id)
             # Only names are shown: leave the bodies of the linking pages in the database.
             .options(so.load_only(Page.slug, Page.title, Page.space_id))
             .order_by(Page.title)
-            .distinct()
         )
     )
 
