@@ -58,9 +58,10 @@
     });
     parent.appendChild(document.createTextNode(text.slice(last)));
   }
-  function showError(message) {
+  function showError(message, kind) {
     var box = $("board-error");
     if (!box) { if (message) { window.alert(message); } return; }
+    box.className = "flash flash-" + (kind || "error"); // kind "success": a notice, not a fault
     box.textContent = message;
     box.hidden = false;
     clearTimeout(showError.timer);
@@ -223,7 +224,7 @@
       send("post:create", { text: text, column: column ? Number(column) : null }, function (ack) {
         textArea.value = "";
         updateCounter();
-        if (ack.post.status === "pending") { showError(T.posted_pending); }
+        if (ack.post.status === "pending") { showError(T.posted_pending, "success"); }
       });
     });
   }

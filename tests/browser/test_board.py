@@ -63,7 +63,9 @@ def test_board_live_posts_likes_moderation_and_poll(new_page, shared_demo_server
     expect(mod.locator(".flashes")).to_have_text("Настройки доски сохранены.")
     expect(mod.locator("#board-status")).to_have_text("На связи")
     publish(anna, "Вопрос: где взять датчики освещённости?")
-    expect(anna.locator("#board-error")).to_have_text("Запись отправлена ведущему на проверку.")
+    notice = anna.get_by_role("alert")
+    expect(notice).to_have_text("Запись отправлена ведущему на проверку.")
+    expect(notice).to_have_class("flash flash-success")  # good news, not an error
     expect(post(anna, "датчики освещённости").locator(".tag-pending")).to_have_text("На модерации")
     pending = post(mod, "датчики освещённости")
     expect(pending.locator(".tag-pending")).to_have_text("На модерации", timeout=LOADED_MS)
