@@ -113,10 +113,49 @@ def html_to_text(markup: str) -> str:
 
 
 def _creator(session: so.Session, page: Page):
-    revision = session.scalar(
+    prefetched = session.info.get(FIRST_REVISIONS, {})
+    revision = prefetched.get(page.id) or session.scalar(
         sa.select(Revision).where(Revision.page_id == page.id).order_by(Revision.number).limit(1)
     )
     return (revision.author if revision else None) or page.updated_by
+
+
+FIRST_REVISIONS = "kb_search_first_revisions"
+LIVE_ATTACHMENTS = "kb_search_live_attachments"
+
+
+def _prefetch(session: so.Session, page_ids: list[int]) -> None:
+    """Load a chunk of pages with their tags, authors and first revisions in four queries.
+
+    The documents then read them from the session instead of querying page by page (a
+    rebuild of 10,000 pages otherwise runs some 60,000 small queries).
+    """
+    session.scalars(
+        sa.select(Page)
+        .where(Page.id.in_(page_ids))
+        .options(so.selectinload(Page.tags), so.joinedload(Page.updated_by))
+    ).all()
+    first = (
+        sa.select(Revision.page_id, sa.func.min(Revision.number).label("number"))
+        .where(Revision.page_id.in_(page_ids))
+        .group_by(Revision.page_id)
+        .subquery()
+    )
+    revisions = session.scalars(
+        sa.select(Revision)
+        .join(first, (Revision.page_id == first.c.page_id) & (Revision.number == first.c.number))
+        .options(so.joinedload(Revision.author))
+    ).all()
+    session.info[FIRST_REVISIONS] = {revision.page_id: revision for revision in revisions}
+    attachments: dict[int, list[Attachment]] = {page_id: [] for page_id in page_ids}
+    for attachment in session.scalars(
+        sa.select(Attachment)
+        .where(Attachment.page_id.in_(page_ids), Attachment.deleted.is_(False))
+        .options(so.selectinload(Attachment.versions).joinedload(AttachmentVersion.uploader))
+        .order_by(Attachment.id)
+    ):
+        attachments[attachment.page_id].append(attachment)
+    session.info[LIVE_ATTACHMENTS] = attachments
 
 
 def _common(page: Page) -> dict:
@@ -189,9 +228,13 @@ def _index_page(writer: IndexWriter, session: so.Session, page_id: int) -> int:
         return 0
     writer.add_document(**page_document(session, page))
     added = 1
-    attachments = session.scalars(
-        sa.select(Attachment).where(Attachment.page_id == page_id, Attachment.deleted.is_(False))
-    )
+    attachments = session.info.get(LIVE_ATTACHMENTS, {}).get(page_id)
+    if attachments is None:
+        attachments = session.scalars(
+            sa.select(Attachment)
+            .where(Attachment.page_id == page_id, Attachment.deleted.is_(False))
+            .order_by(Attachment.id)
+        )
     for attachment in attachments:
         doc = attachment_document(attachment)
         if doc is not None:
@@ -522,8 +565,11 @@ def _build(ix, progress: Progress | None) -> int:
         try:
             for start in range(0, len(page_ids), REBUILD_CHUNK):
                 chunk = page_ids[start : start + REBUILD_CHUNK]
+                _prefetch(session, chunk)
                 for page_id in chunk:
                     documents += _index_page(writer, session, page_id)
+                session.info.pop(FIRST_REVISIONS, None)
+                session.info.pop(LIVE_ATTACHMENTS, None)
                 session.expunge_all()
                 if progress is not None:
                     progress(len(chunk))
