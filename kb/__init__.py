@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(asset_dir("static")),
     )
     app.config.update(build_config(config))
+    app.json.ensure_ascii = False  # Russian stays readable in JSON answers
 
     init_database(app)
     csrf.init_app(app)

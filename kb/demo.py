@@ -8,6 +8,7 @@ is the marker, and a second run changes nothing.
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from werkzeug.security import generate_password_hash
 
 from kb.accounts import service as accounts
 from kb.accounts.models import Organization, User
-from kb.database import db
+from kb.database import db, utcnow
 from kb.pages import service as pages
 from kb.pages.models import PageTemplate, Space
 
@@ -277,6 +278,89 @@ LEGO Education WeDo 2.0 и пишем для неё простую програ�
 ]
 
 
+DEMO_SEMINARS = [
+    {
+        "days": 7,
+        "title": "Первые шаги с Bee-Bot в средней группе",
+        "kind": "seminar",
+        "start": "15:00",
+        "end": "16:30",
+        "speakers": "Ольга Смирнова, Ирина Кузнецова",
+        "organization": "Колокольчик",
+        "space": "Растим_инженеров",
+        "description": "Онлайн-семинар для педагогов сети: как познакомить детей 4–5 лет с "
+        "мини-роботом, какие игры придумать и как оценить результат.",
+        "board": "Отзывы: первые шаги с Bee-Bot",
+        "columns": ["Что понравилось", "Вопросы спикеру", "Идеи для своей группы"],
+        "posts": [
+            ("Марина (Сказка)", 0, "Игра с ковриком-огородом — отличная идея, возьму себе."),
+            ("Гость", 1, "Сколько роботов нужно на подгруппу из восьми детей?"),
+            ("Светлана (СОШ №8)", 2, "Попробуем связать маршруты пчёлки со сказкой «Репка»."),
+        ],
+        "poll": None,
+        "save_to_wiki": False,
+    },
+    {
+        "days": -14,
+        "title": "Мастер-класс: вентилятор из WeDo 2.0",
+        "kind": "master_class",
+        "start": "14:00",
+        "end": "15:00",
+        "speakers": "Ирина Кузнецова",
+        "organization": "CYBERKID",
+        "space": "Растим_инженеров",
+        "description": "Собрали модель вентилятора и написали к ней первую программу.",
+        "board": "Обратная связь: вентилятор из WeDo 2.0",
+        "columns": ["Впечатления", "Трудности"],
+        "posts": [
+            ("Наталья (Буратино)", 0, "Понятные шаги, успели всё собрать за полчаса."),
+            ("Гость", 1, "Не сразу подключился смартхаб по Bluetooth — проверяйте батарейки."),
+        ],
+        "poll": ("Будете проводить такое занятие с детьми?", ["Да, в этом месяце", "Позже"]),
+        "save_to_wiki": True,
+    },
+]
+
+
+def _load_demo_seminars(admin: User, orgs: dict, spaces: dict) -> None:
+    """Seminars with boards and feedback; the past one is already saved into the wiki."""
+    from kb.board import seminars
+    from kb.board import service as boards
+    from kb.board.export import save_to_wiki
+
+    today = seminars.to_local(utcnow()).date()
+    for item in DEMO_SEMINARS:
+        day = (today + timedelta(days=item["days"])).isoformat()
+        seminar = seminars.create_seminar(
+            admin,
+            {
+                "title": item["title"],
+                "kind": item["kind"],
+                "date": day,
+                "start": item["start"],
+                "end": item["end"],
+                "speakers": item["speakers"],
+                "description": item["description"],
+                "meeting_url": "https://example.org/meeting",
+                "organization_id": orgs[item["organization"]].id,
+                "space_id": spaces[item["space"]].id,
+            },
+        )
+        board = boards.create_board(
+            admin, item["board"], columns=item["columns"], seminar_id=seminar.id
+        )
+        columns = [column.id for column in board.columns]
+        for name, column, text in item["posts"]:
+            joined = boards.join_board(board.code, name=name)
+            boards.create_post(board, joined.participant, text, columns[column])
+        if item["poll"]:
+            question, options = item["poll"]
+            poll = boards.create_poll(board, admin, question, "single", options)
+            boards.set_poll_status(board, admin, poll.id, "open")
+        if item["save_to_wiki"]:
+            save_to_wiki(board, admin)
+
+
 @dataclass
 class DemoResult:
     created: bool
@@ -350,4 +434,5 @@ def load_demo() -> DemoResult:
     with os.fdopen(fd, "w") as handle:
         handle.write(password)
     db.session.commit()
+    _load_demo_seminars(admin, orgs, spaces)
     return DemoResult(True, ADMIN_EMAIL, password)
