@@ -96,7 +96,8 @@ def _poll_markdown(poll: Poll) -> list[str]:
     if not options:
         return [*lines, _("Ответов нет."), ""]
     header = _("Слово") if poll.kind == PollKind.WORDS else _("Вариант")
-    lines += [f"| {header} | {_('Голосов')} | % |", "|---|---:|---:|"]
+    votes = _("Голосов")
+    lines += [f"| {header} | {votes} | % |", "|---|---:|---:|"]
     for option in options:
         share = round(100 * option.votes / poll.vote_count) if poll.vote_count else 0
         lines.append(f"| {md_escape(option.text)} | {option.votes} | {share} |")

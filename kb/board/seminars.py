@@ -214,9 +214,11 @@ def ical(seminars: list[Seminar], base_url: str, host: str, name: str) -> str:
         url = f"{base_url.rstrip('/')}/seminars/{seminar.id}"
         description = seminar.description
         if seminar.speakers:
-            description = f"{_('Спикеры')}: {seminar.speakers}\n\n{description}"
+            speakers = _("Спикеры")
+            description = f"{speakers}: {seminar.speakers}\n\n{description}"
         if seminar.meeting_url:
-            description = f"{description}\n\n{_('Подключиться')}: {seminar.meeting_url}"
+            join = _("Подключиться")
+            description = f"{description}\n\n{join}: {seminar.meeting_url}"
         lines += [
             "BEGIN:VEVENT",
             f"UID:seminar-{seminar.id}@{host}",

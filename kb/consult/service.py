@@ -17,6 +17,7 @@ import secrets
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import orm as so
 
@@ -39,14 +40,14 @@ MAX_ANSWER = 20_000
 PAGE_SIZE = 50
 
 STATUS_LABELS = {
-    QuestionStatus.NEW: "Новый",
-    QuestionStatus.ANSWERED: "Есть ответ",
-    QuestionStatus.CLOSED: "Закрыт",
+    QuestionStatus.NEW: lazy_gettext("Новый"),
+    QuestionStatus.ANSWERED: lazy_gettext("Есть ответ"),
+    QuestionStatus.CLOSED: lazy_gettext("Закрыт"),
 }
 
 
 def status_labels() -> dict[str, str]:
-    return {s.value: _(label) for s, label in STATUS_LABELS.items()}
+    return {s.value: str(label) for s, label in STATUS_LABELS.items()}
 
 
 # ---------------------------------------------------------------- people
