@@ -36,8 +36,8 @@ run: $(STAMP) catalogs
 	$(BIN)/kb serve
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check kb tests bench hatch_build.py
-	$(BIN)/ruff format --check kb tests bench hatch_build.py
+	$(BIN)/ruff check kb tests bench scripts hatch_build.py
+	$(BIN)/ruff format --check kb tests bench scripts hatch_build.py
 
 system-test-deps:
 	@missing=""; \
