@@ -290,13 +290,17 @@ def existing_slugs(slugs: set[str]) -> set[str]:
     """Which of ``slugs`` name a live page (directly or through a rename redirect)."""
     if not slugs:
         return set()
-    live = sa.select(Page.slug).where(Page.slug.in_(slugs), Page.deleted.is_(False))
+    # `deleted` is checked here, not in WHERE: with it there, SQLite (which has no statistics)
+    # walks every live page through ix_pages_deleted instead of looking the slugs up —
+    # 13 ms a page view with 10,000 pages.
+    live = sa.select(Page.slug, Page.deleted).where(Page.slug.in_(slugs))
     renamed = (
-        sa.select(PageRedirect.slug)
+        sa.select(PageRedirect.slug, Page.deleted)
         .join(Page, Page.id == PageRedirect.page_id)
-        .where(PageRedirect.slug.in_(slugs), Page.deleted.is_(False))
+        .where(PageRedirect.slug.in_(slugs))
     )
-    return set(db.session.scalars(sa.union(live, renamed)))
+    rows = db.session.execute(sa.union_all(live, renamed))
+    return {slug for slug, deleted in rows if not deleted}
 
 
 def display_html(html: str) -> str:
