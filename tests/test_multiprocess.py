@@ -198,3 +198,66 @@ def test_racing_saves_on_two_processes_never_both_win(two_servers, editor_token)
     assert statuses.count(409) == 7
     revisions = api(second, editor_token, "GET", f"/pages/{slug}/revisions").json()
     assert len(revisions["revisions"]) == 2
+
+
+def login_cookie(server: LiveServer, email: str) -> str:
+    session = requests.Session()
+    page = session.get(server.url + "/login", timeout=30).text
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = session.post(
+        server.url + "/login",
+        timeout=30,
+        allow_redirects=False,
+        data={"email": email, "password": PASSWORD, "csrf_token": csrf},
+    )
+    assert response.status_code == 302
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
+def test_page_presence_is_shared_between_processes(two_servers, editor_token):
+    first, second = two_servers
+    api(
+        first,
+        editor_token,
+        "PUT",
+        "/pages/Общий_конспект",
+        json={"body": "Текст", "base_revision": None},
+    )
+    updates: list[dict] = []
+    changed = threading.Event()
+    viewer = socketio.Client(reconnection=False)
+
+    @viewer.on("presence", namespace="/pages")
+    def on_presence(state):
+        updates.append(state)
+        changed.set()
+
+    def wait_for(predicate) -> None:
+        deadline = time.monotonic() + LIVE_TIMEOUT
+        while not any(predicate(state) for state in updates):
+            assert time.monotonic() < deadline, updates
+            changed.wait(0.2)
+            changed.clear()
+
+    editor = socketio.Client(reconnection=False)
+    try:
+        viewer.connect(second.url, namespaces=["/pages"], transports=["websocket"], wait_timeout=10)
+        viewer.call("join", {"slug": "Общий_конспект"}, namespace="/pages", timeout=10)
+        editor.connect(
+            first.url,
+            namespaces=["/pages"],
+            transports=["websocket"],
+            wait_timeout=10,
+            headers={"Cookie": login_cookie(first, "editor@example.org")},
+        )
+        state = editor.call(
+            "join", {"slug": "Общий_конспект", "editing": True}, namespace="/pages", timeout=10
+        )
+        assert state["viewers"] == 2  # the viewer on the other process is counted
+        wait_for(lambda s: [e["name"] for e in s["editors"]] == ["Редактор"])
+        editor.disconnect()
+        wait_for(lambda s: s["editors"] == [] and s["viewers"] == 1)
+    finally:
+        for client in (editor, viewer):
+            if client.connected:
+                client.disconnect()

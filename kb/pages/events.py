@@ -5,34 +5,44 @@ may switch ``editing`` later, and ``leave``s (or just disconnects). After every 
 room gets ``presence`` = ``{"slug", "editors": [{"sid", "name", "organization"}],
 "viewers": <count>}``.
 
-The state lives in this process's memory: presence is ephemeral by nature, and with several
-workers (KB_WORKERS > 1) each worker knows only its own clients — acceptable for a hint.
+The state is kept by ``kb.pages.presence``: in memory for one process, in Redis when
+``KB_MESSAGE_QUEUE`` joins several processes (the broadcasts already travel through it).
 """
 
 import threading
-from dataclasses import dataclass
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
 from kb.extensions import socketio
+from kb.pages.presence import HEARTBEAT_SECONDS, Present, presence_store
 from kb.pages.slugs import slug_problem
 from kb.security import can_read
 
 NAMESPACE = "/pages"
+STORE = "kb_presence"
+_start_lock = threading.Lock()
 
 
-@dataclass
-class Present:
-    slug: str
-    name: str
-    organization: str | None
-    editing: bool
+def store():
+    """This app's presence store; the first call also starts its heartbeat."""
+    extensions = current_app.extensions
+    if STORE not in extensions:
+        with _start_lock:
+            if STORE not in extensions:
+                extensions[STORE] = presence_store(current_app.config["KB_MESSAGE_QUEUE"])
+                socketio.start_background_task(_heartbeat, extensions[STORE])
+    return extensions[STORE]
 
 
-_lock = threading.Lock()
-_present: dict[str, Present] = {}  # sid → where the client is
+def _heartbeat(presence) -> None:
+    while True:
+        socketio.sleep(HEARTBEAT_SECONDS)
+        try:
+            presence.heartbeat()
+        except Exception:  # noqa: BLE001 - Redis briefly away: try again next beat
+            pass
 
 
 def room_for(slug: str) -> str:
@@ -40,8 +50,7 @@ def room_for(slug: str) -> str:
 
 
 def snapshot(slug: str) -> dict:
-    with _lock:
-        here = [(sid, p) for sid, p in _present.items() if p.slug == slug]
+    here = store().on_page(slug)
     return {
         "slug": slug,
         "editors": [
@@ -62,8 +71,7 @@ def _may_edit() -> bool:
 
 
 def _leave(sid: str) -> str | None:
-    with _lock:
-        previous = _present.pop(sid, None)
+    previous = store().remove(sid)
     if previous is None:
         return None
     leave_room(room_for(previous.slug), sid=sid, namespace=NAMESPACE)
@@ -87,13 +95,15 @@ def on_join(data):
     if previous and previous != slug:
         _broadcast(previous)
     user = current_user if current_user.is_authenticated else None
-    with _lock:
-        _present[sid] = Present(
+    store().put(
+        sid,
+        Present(
             slug=slug,
             name=user.name if user else "Гость",
             organization=user.organization.short_name if user and user.organization else None,
             editing=bool(data.get("editing")) and _may_edit(),
-        )
+        ),
+    )
     join_room(room_for(slug))
     _broadcast(slug)
     return snapshot(slug)
@@ -102,12 +112,12 @@ def on_join(data):
 @socketio.on("editing", namespace=NAMESPACE)
 def on_editing(data):
     editing = bool(data.get("editing")) if isinstance(data, dict) else False
-    with _lock:
-        present = _present.get(request.sid)
-        if present is None:
-            return {"error": "Сначала откройте страницу."}
-        present.editing = editing and _may_edit()
-        slug = present.slug
+    present = store().get(request.sid)
+    if present is None:
+        return {"error": "Сначала откройте страницу."}
+    present.editing = editing and _may_edit()
+    store().put(request.sid, present)
+    slug = present.slug
     _broadcast(slug)
     return snapshot(slug)
 
