@@ -10,6 +10,7 @@ wikilinks to other pages, tags, a space and now and then an attachment.
 import io
 import random
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -169,6 +170,13 @@ class Writer:
         rng.shuffle(self.adjectives)
         self.noun_weights = list(accumulate(1 / (i + 1) ** 0.9 for i in range(len(self.nouns))))
         self.adj_weights = list(accumulate(1 / (i + 1) ** 0.9 for i in range(len(self.adjectives))))
+        # Everyday words of the seed texts, with their own frequencies.
+        counts = Counter(
+            word for sentence in seeds for word in re.findall(r"[а-яё]{3,}", sentence.lower())
+        )
+        self.fillers = sorted(counts)
+        self.filler_weights = list(accumulate(counts[word] for word in self.fillers))
+        self.topic = [self.nouns[0]]
 
     def noun(self) -> str:
         forms = self.rng.choices(self.nouns, cum_weights=self.noun_weights)[0][1]
@@ -178,28 +186,52 @@ class Writer:
         forms = self.rng.choices(self.adjectives, cum_weights=self.adj_weights)[0]
         return self.rng.choice(forms)
 
-    def phrase(self) -> str:
+    def phrase(self, cls_forms=None) -> str:
         """An adjective and a noun that agree, in the nominative."""
-        cls, forms = self.rng.choices(self.nouns, cum_weights=self.noun_weights)[0]
+        cls, forms = cls_forms or self.rng.choices(self.nouns, cum_weights=self.noun_weights)[0]
         adjective = self.rng.choices(self.adjectives, cum_weights=self.adj_weights)[0]
         return f"{adjective[NOMINATIVE_ADJECTIVE[cls]]} {forms[0]}"
 
+    def start_page(self) -> None:
+        """A page is about a few things: its topic nouns recur, other nouns are rare.
+
+        So a word's document frequency is realistic (a few per cent of pages for most
+        nouns, more for the frequent ones) instead of every noun being on every page.
+        """
+        rng = self.rng
+        self.topic = [rng.choices(self.nouns, cum_weights=self.noun_weights)[0] for _ in range(4)]
+
+    def topic_noun(self) -> str:
+        forms = self.rng.choice(self.topic)[1]
+        return forms[0] if self.rng.random() < 0.35 else self.rng.choice(forms)
+
+    def filler(self) -> str:
+        if self.fillers:
+            return self.rng.choices(self.fillers, cum_weights=self.filler_weights)[0]
+        return self.rng.choice(FUNCTION_WORDS)
+
     def sentence(self) -> str:
         rng = self.rng
-        if self.seeds and rng.random() < 0.12:
+        if self.seeds and rng.random() < 0.04:
             return rng.choice(self.seeds)
-        words = [self.phrase(), rng.choice(self.verbs)]
-        for _ in range(rng.randint(2, 6)):
+        words = [self.phrase(rng.choice(self.topic)), rng.choice(self.verbs)]
+        for _ in range(rng.randint(4, 9)):
             roll = rng.random()
-            if roll < 0.35:
-                words.append(rng.choice(FUNCTION_WORDS))
+            if roll < 0.40:
+                words.append(self.filler())
             elif roll < 0.55:
+                words.append(rng.choice(FUNCTION_WORDS))
+            elif roll < 0.75:
+                words.append(self.topic_noun())
+            elif roll < 0.85:
                 words.append(self.adjective())
-            elif roll < 0.57:
+            elif roll < 0.86:
                 words.append(rng.choice(BRANDS))
-            else:
+            elif roll < 0.92:
                 words.append(self.noun())
-        words.append(self.noun())
+            else:
+                words.append(rng.choice(self.verbs))
+        words.append(self.topic_noun())
         text = " ".join(words)
         return text[0].upper() + text[1:] + rng.choice(".....!?")
 
@@ -208,7 +240,7 @@ class Writer:
 
     def title(self) -> str:
         rng = self.rng
-        phrase = self.phrase()
+        phrase = self.phrase(self.topic[0])
         phrase = phrase[0].upper() + phrase[1:]
         return f"{rng.choice(KINDS)} «{phrase}» ({rng.choice(GROUPS)})"
 
@@ -232,13 +264,17 @@ def generate(
     writer = Writer(rng, seed_sentences() if use_seeds else [])
     titles: list[str] = []
     seen: set[str] = set()
+    topics = []
     for number in range(count):
+        writer.start_page()
+        topics.append(writer.topic)
         title = writer.title()
         if title.lower() in seen:
             title = f"{title} — {number}"
         seen.add(title.lower())
         titles.append(title)
     for number, title in enumerate(titles):
+        writer.topic = topics[number]
         parts = [writer.paragraph(rng.randint(3, 5))]
         parts.append("## Цель\n\n" + writer.paragraph(2))
         parts.append(

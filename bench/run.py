@@ -214,7 +214,15 @@ def step_search(results: dict, server: Server) -> None:
     http["load"] = load_average()
     inproc = json.loads(
         subprocess.run(
-            [PYTHON, str(BENCH_DIR / "search.py"), "kb-inproc", "--data-dir", str(DATA)],
+            [
+                PYTHON,
+                str(BENCH_DIR / "search.py"),
+                "kb-inproc",
+                "--data-dir",
+                str(DATA),
+                "--rounds",
+                "4",
+            ],  # fmt: skip
             env=kb_env(DATA, KB_INDEXER="0"),
             capture_output=True,
             text=True,
