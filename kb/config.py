@@ -45,13 +45,14 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     overrides = dict(overrides or {})
     data_dir = Path(overrides.get("KB_DATA_DIR") or os.environ.get("KB_DATA_DIR") or "./var")
     data_dir = data_dir.resolve()
-    for sub in ("", "index", "uploads"):
-        (data_dir / sub).mkdir(parents=True, exist_ok=True)
+    upload_dir = Path(os.environ.get("KB_UPLOAD_DIR") or data_dir / "uploads").resolve()
+    for folder in (data_dir, data_dir / "index", upload_dir):
+        folder.mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("KB_DATABASE_URL") or f"sqlite:///{data_dir / 'kb.sqlite3'}"
     config: dict[str, Any] = {
         "KB_DATA_DIR": data_dir,
         "KB_INDEX_DIR": data_dir / "index",
-        "KB_UPLOAD_DIR": data_dir / "uploads",
+        "KB_UPLOAD_DIR": upload_dir,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "KB_MESSAGE_QUEUE": os.environ.get("KB_MESSAGE_QUEUE") or None,
         "KB_HOST": os.environ.get("KB_HOST", "127.0.0.1"),
@@ -78,12 +79,7 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "JSON_SORT_KEYS": False,
     }
     config.update(overrides)
-    config["KB_DATA_DIR"] = Path(config["KB_DATA_DIR"]).resolve()
-    if "KB_DATA_DIR" in overrides and "SQLALCHEMY_DATABASE_URI" not in overrides:
-        if not os.environ.get("KB_DATABASE_URL"):
-            config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{config['KB_DATA_DIR'] / 'kb.sqlite3'}"
-        config["KB_INDEX_DIR"] = config["KB_DATA_DIR"] / "index"
-        config["KB_UPLOAD_DIR"] = config["KB_DATA_DIR"] / "uploads"
+    config["KB_DATA_DIR"] = data_dir
     config["MAX_CONTENT_LENGTH"] = int(config["KB_MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
     config["SESSION_COOKIE_SECURE"] = config["KB_SECURE_COOKIES"]
     config["REMEMBER_COOKIE_SECURE"] = config["KB_SECURE_COOKIES"]
