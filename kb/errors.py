@@ -4,6 +4,8 @@ Services raise ``DomainError`` subclasses (never ``abort()``); API requests get
 ``{"error": "<readable message>"}`` with the error's status, HTML requests a Russian page.
 """
 
+import errno
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -45,6 +47,12 @@ class Conflict(DomainError):
 
 class TooLarge(DomainError):
     status = 413
+
+
+STORAGE_ERRNOS = {
+    errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+    errno.ENOTDIR, errno.ENOENT, errno.EIO,
+}  # fmt: skip
 
 
 def wants_json() -> bool:
@@ -97,3 +105,14 @@ def init_app(app: Flask) -> None:
     def handle_unexpected(error: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, _("Внутренняя ошибка сервера. Мы уже знаем о ней."))
+
+    @app.errorhandler(OSError)
+    def handle_storage_error(error: OSError):
+        # Disk full, read-only or missing data directory (also while a request body is
+        # spooled to a temporary file): say so instead of a bare 500.
+        if error.errno not in STORAGE_ERRNOS:
+            return handle_unexpected(error)
+        app.logger.error("storage error on %s %s: %s", request.method, request.path, error)
+        return error_response(
+            507, _("Не удалось сохранить данные: на сервере нет места или хранилище недоступно.")
+        )
