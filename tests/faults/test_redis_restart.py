@@ -1,0 +1,137 @@
+"""Redis restarts during a seminar served by two `kb serve` processes sharing one database:
+no acknowledged post is lost, and clients that rejoin with `since` catch up by `seq`."""
+
+import threading
+import time
+
+import pytest
+import requests
+import socketio
+
+from tests.conftest import LiveServer
+from tests.faults.conftest import add_editor
+from tests.services import RedisServer
+
+pytestmark = pytest.mark.server
+NS = "/board"
+
+
+class Watcher:
+    def __init__(self, url: str, code: str):
+        self.url, self.code = url, code
+        self.posts: dict[int, str] = {}
+        self.seq = 0
+        self.lock = threading.Lock()
+
+    def _live(self, data):
+        with self.lock:
+            self.posts[data["post"]["id"]] = data["post"]["text"]
+            self.seq = max(self.seq, data["seq"])
+
+    def connect(self, since: int | None = None) -> None:
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("post:created", self._live, namespace=NS)
+        self.client.connect(self.url, namespaces=[NS], transports=["websocket"], wait_timeout=10)
+        payload = {"code": self.code, "name": "Зритель"}
+        if since is not None:
+            payload["since"] = since
+        ack = self.client.call("join", payload, namespace=NS, timeout=20)
+        assert ack["ok"], ack
+        with self.lock:
+            if "events" in ack:
+                for event in ack["events"]:
+                    if event["name"] == "post:created":
+                        self.posts[event["data"]["post"]["id"]] = event["data"]["post"]["text"]
+            else:
+                self.posts = {p["id"]: p["text"] for p in ack["posts"]}
+            self.seq = max(self.seq, ack["seq"])
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+def _post(server, headers, code, text) -> bool:
+    try:
+        answer = requests.post(
+            f"{server.url}/api/v1/boards/{code}/posts",
+            json={"text": text},
+            headers=headers,
+            timeout=15,
+        )
+    except requests.RequestException:
+        return False
+    return answer.status_code == 201
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "hole found, not fixed yet: with Redis down no client gets the events (local ones too, "
+        "they go through the queue); later events raise the client's highest seq past them, so "
+        "a rejoin with since=<highest seq> skips the lost posts (they are stored; a full reload "
+        "shows them). Needs a resync from the server after a failed publish."
+    ),
+)
+def test_redis_restart_during_a_two_process_seminar(tmp_path, database_url):
+    redis = RedisServer().start()
+    env = {"KB_MESSAGE_QUEUE": redis.url}
+    first = LiveServer(tmp_path / "shared", database_url, env).start()
+    second = LiveServer(tmp_path / "shared", database_url, env)
+    second.log_path = tmp_path / "second.log"
+    second.start()
+    watchers: list[Watcher] = []
+    try:
+        headers = {"Authorization": f"Bearer {add_editor(first)}"}
+        code = requests.post(
+            first.url + "/api/v1/boards", json={"title": "Два процесса"}, headers=headers,
+            timeout=10,
+        ).json()["code"]  # fmt: skip
+        watchers = [Watcher(first.url, code), Watcher(second.url, code)]
+        for watcher in watchers:
+            watcher.connect()
+        acknowledged = []
+        for n in range(5):  # across processes through Redis
+            text = f"до {n}"
+            assert _post(first, headers, code, text)
+            acknowledged.append(text)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(watchers[1].posts) < 5:
+            time.sleep(0.1)
+        assert sorted(watchers[1].posts.values()) == sorted(acknowledged)
+
+        port = redis.port
+        redis.stop()
+        for n in range(5):  # Redis is down: posts are stored, live delivery may be lost
+            text = f"без redis {n}"
+            if _post(second if n % 2 else first, headers, code, text):
+                acknowledged.append(text)
+        restarted = RedisServer()
+        restarted.port = port
+        redis = restarted.start()
+        time.sleep(1)
+        for n in range(5):
+            text = f"после {n}"
+            assert _post(second, headers, code, text)
+            acknowledged.append(text)
+        assert len(acknowledged) >= 10
+        # the browser rejoins with `since` after every reconnect
+        for watcher in watchers:
+            watcher.close()
+            watcher.connect(since=watcher.seq)
+        for watcher in watchers:
+            assert set(acknowledged) <= set(watcher.posts.values()), watcher.url
+        state = requests.get(f"{second.url}/api/v1/boards/{code}", timeout=10).json()
+        texts = [post["text"] for post in state["posts"]]
+        assert set(acknowledged) <= set(texts) and len(texts) == len(set(texts))
+        for server in (first, second):
+            health = requests.get(server.url + "/healthz", timeout=10).json()
+            assert health["message_queue"] == "ok"
+    finally:
+        for watcher in watchers:
+            try:
+                watcher.close()
+            except Exception:  # noqa: BLE001 - already closed
+                pass
+        second.stop()
+        first.stop()
+        redis.stop()
