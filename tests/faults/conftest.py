@@ -1,5 +1,7 @@
 """Fault fixtures: a live server with an editor's bearer token, helpers to find its workers."""
 
+import gc
+import warnings
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,14 @@ def served(tmp_path, database_url):
     assert made.status_code in (200, 201), made.text
     yield server, headers
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def collect_leftovers():
+    """Finalize what a test left for the garbage collector (aiohttp sockets of dropped
+    clients, werkzeug's spooled upload files of refused requests) inside the test itself,
+    so their ResourceWarnings do not surface in whichever test happens to run next."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()

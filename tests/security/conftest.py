@@ -1,7 +1,9 @@
 """Security fixtures: one app per module with every role signed in, and the payload lists."""
 
+import gc
 import re
 import uuid
+import warnings
 
 import pytest
 
@@ -98,3 +100,14 @@ def payloads() -> list[str]:
     found = load_payloads(SHARED_DIR)
     assert len(found) > 500, "the payload lists look truncated"
     return found
+
+
+@pytest.fixture(autouse=True)
+def collect_leftovers():
+    """Finalize what a test left for the garbage collector (aiohttp sockets of dropped
+    clients, werkzeug's spooled upload files of refused requests) inside the test itself,
+    so their ResourceWarnings do not surface in whichever test happens to run next."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
