@@ -5,6 +5,7 @@ Each part describes its endpoints in ``kb/<part>/openapi.py`` with module consta
 """
 
 import importlib
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -29,6 +30,21 @@ def json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest(_("Тело запроса должно быть JSON-объектом."))
     return data
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A stored naive-UTC time as ISO 8601 with a `Z`, the format of every API answer."""
+    return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
+
+
+def person(user) -> dict | None:
+    """An author as the API shows people: name and organization, never the e-mail."""
+    if user is None:
+        return None
+    return {
+        "name": user.name,
+        "organization": user.organization.short_name if user.organization else None,
+    }
 
 
 def openapi_document() -> dict[str, Any]:

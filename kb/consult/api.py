@@ -5,26 +5,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kb.accounts import service as accounts
-from kb.api import json_body
+from kb.api import iso, json_body, person
 from kb.consult import service
 from kb.consult.models import ConsultAnswer, ConsultQuestion, Notification
 from kb.errors import InvalidInput
 from kb.security import require_login
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1/consult")
-
-
-def iso(moment) -> str | None:
-    return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
-
-
-def person(user) -> dict | None:
-    if user is None:
-        return None
-    return {
-        "name": user.name,
-        "organization": user.organization.short_name if user.organization else None,
-    }
 
 
 def answer_json(item: ConsultAnswer) -> dict:

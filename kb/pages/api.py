@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kb.api import json_body
+from kb.api import iso, json_body, person
 from kb.errors import BadRequest, InvalidInput
 from kb.pages import attachments as files
 from kb.pages import service
@@ -15,19 +15,6 @@ from kb.security import require_read, require_role
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_CHANGES = 200
-
-
-def iso(moment) -> str:
-    return moment.isoformat(timespec="seconds") + "Z"
-
-
-def person(user) -> dict | None:
-    if user is None:
-        return None
-    return {
-        "name": user.name,
-        "organization": user.organization.short_name if user.organization else None,
-    }
 
 
 def page_summary(page: Page) -> dict:

@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kb.api import json_body
+from kb.api import iso, json_body
 from kb.errors import BadRequest, NotAuthenticated, NotFound
 from kb.surveys import results as survey_results
 from kb.surveys import service
@@ -12,10 +12,6 @@ from kb.surveys.models import Question, Survey, Wave
 from kb.surveys.views import DEVICE_COOKIE
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def iso(moment) -> str | None:
-    return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
 
 
 def _user():
