@@ -2,6 +2,7 @@
 all rejoin with `since` at the same moment; each ends with exactly the server's state."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -111,7 +112,10 @@ def test_reconnect_storm(tmp_path, database_url):
         code = requests.post(
             server.url + "/api/v1/boards", json={"title": "Шторм"}, headers=headers, timeout=10
         ).json()["code"]
-        viewers = asyncio.run(_storm(server, headers, code))
+        # A thread of its own: the browser tests' Playwright keeps an event loop running in
+        # this one for the whole session, and asyncio.run refuses to nest.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            viewers = pool.submit(asyncio.run, _storm(server, headers, code)).result()
         state = requests.get(f"{server.url}/api/v1/boards/{code}", timeout=10).json()
         truth = {post["id"]: (post["text"], post["seq"]) for post in state["posts"]}
         assert len(truth) == 45
