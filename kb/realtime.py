@@ -1,6 +1,9 @@
 """Socket.IO server shared by the board and page presence."""
 
+import time
+
 import redis
+import socketio as python_socketio
 from flask import Flask, current_app
 
 from kb.extensions import socketio
@@ -23,11 +26,58 @@ def message_queue_health() -> dict:
     return {"message_queue": "ok"}
 
 
+RESYNC_EVENT = "board:resync"
+RESYNC_NAMESPACE = "/board"
+
+
+class ResyncingRedisManager(python_socketio.RedisManager):
+    """The Redis message queue, plus a resync order after an outage.
+
+    While Redis is away, broadcasts between processes are lost (python-socketio drops a
+    publish after two tries) although every change is already committed with its `seq`.
+    When this process's subscription comes back, it tells its own clients — before
+    relaying anything newer — to reload the board's state (see docs/realtime.md).
+    """
+
+    def _redis_listen_with_retries(self):  # mirrors python-socketio's loop, plus the order
+        retry_sleep = 1
+        subscribed = False
+        first = True
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                    retry_sleep = 1
+                    if not first:
+                        self._order_resync()
+                    first = False
+                yield from self.pubsub.listen()
+            except Exception as exc:  # noqa: BLE001 - any Redis failure: reconnect
+                self._get_logger().error(
+                    "Cannot receive from redis... retrying in %s secs",
+                    retry_sleep,
+                    extra={"redis_exception": str(exc)},
+                )
+                subscribed = False
+                time.sleep(retry_sleep)
+                retry_sleep = min(retry_sleep * 2, 60)
+
+    def _order_resync(self) -> None:
+        # Local delivery only (the base Manager's emit): every process orders its own clients.
+        python_socketio.Manager.emit(self, RESYNC_EVENT, {}, namespace=RESYNC_NAMESPACE)
+
+
 def init_socketio(app: Flask) -> None:
+    queue_url = app.config["KB_MESSAGE_QUEUE"]
+    options = {}
+    if queue_url:
+        options["client_manager"] = ResyncingRedisManager(queue_url, channel="flask-socketio")
     socketio.init_app(
         app,
         async_mode=app.config.get("KB_ASYNC_MODE", "gevent"),
-        message_queue=app.config["KB_MESSAGE_QUEUE"],
+        **options,
         cors_allowed_origins=app.config.get("KB_ALLOWED_ORIGINS"),
         manage_session=False,
         ping_interval=20,

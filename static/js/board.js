@@ -117,7 +117,8 @@
   setStatus("connecting", T.connecting);
   var everJoined = false;
 
-  function join(name) {
+  // full: ask for the whole state instead of the events since our seq (after a resync order)
+  function join(name, full) {
     if (state.joining) { return; }
     state.joining = true;
     state.joined = false;
@@ -126,7 +127,7 @@
     var token = storage("get", tokenKey);
     if (token) { payload.token = token; }
     if (name !== undefined) { payload.name = name; }
-    if (everJoined && state.seq > 0) { payload.since = state.seq; }
+    if (everJoined && state.seq > 0 && !full) { payload.since = state.seq; }
     socket.emit("join", payload, function (ack) {
       state.joining = false;
       if (!ack || !ack.ok) {
@@ -169,6 +170,9 @@
     setStatus("offline", T.offline);
   });
   socket.io.on("reconnect_attempt", function () { setStatus("offline", T.offline); });
+  // The server lost broadcasts while its message queue was away. Events of our own process
+  // still arrived meanwhile, so our seq may be past the lost ones: reload the whole state.
+  socket.on("board:resync", function () { if (everJoined) { join(undefined, true); } });
   ["post:created", "post:updated", "post:deleted", "poll:updated", "board:updated", "presence"]
     .forEach(function (name) { socket.on(name, function (data) { applyEvent(name, data); }); });
 
