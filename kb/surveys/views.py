@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -27,6 +28,7 @@ from kb.surveys import results as survey_results
 from kb.surveys.models import QuestionKind, Survey
 
 DEVICE_COOKIE = "kb_survey_device"
+THANKS_KEY = "kb_survey_answered"
 DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
 
 
@@ -464,6 +466,7 @@ def _submit_form(survey: Survey, code: str | None):
             code=code,
             status=error.status,
         )
+    session[THANKS_KEY] = survey.id
     return redirect(url_for("surveys.thanks", survey_id=survey.id))
 
 
@@ -518,7 +521,8 @@ def preview(survey_id: int):
 
 @bp.route("/surveys/<int:survey_id>/thanks")
 def thanks(survey_id: int):
-    survey = service.get_survey(survey_id)
+    """The thank-you page; it names the survey only to whoever has just answered it."""
+    survey = service.get_survey(survey_id) if session.get(THANKS_KEY) == survey_id else None
     return render_template("surveys/thanks.html", survey=survey)
 
 

@@ -143,6 +143,11 @@ def test_anonymous_link_qr_and_device_guard(app, client, auth, users):
     assert sent.status_code == 302 and sent.headers["Location"].endswith(
         f"/surveys/{survey_id}/thanks"
     )
+    # The thank-you page names the survey only to whoever has just answered it.
+    title = DEFINITION["title"]
+    assert title in guest.get(sent.headers["Location"]).get_data(as_text=True)
+    stranger = app.test_client().get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Спасибо" in stranger and title not in stranger
     twice = guest.post(f"/s/{code}", data={**form, "idempotency_key": uuid.uuid4().hex})
     assert twice.status_code == 409 and "С этого устройства" in twice.get_data(as_text=True)
     auth.login(users["editor"])
