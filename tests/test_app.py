@@ -2,10 +2,12 @@
 
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from kb import create_app
 from kb.database import db, upgrade_database
+from tests.conftest import TEST_DATABASE
 
 
 def test_home_page_is_russian(client):
@@ -86,6 +88,7 @@ def test_environment_configuration(tmp_path, monkeypatch):
         assert (tmp_path / "d" / sub).is_dir()
 
 
+@pytest.mark.skipif(TEST_DATABASE != "sqlite", reason="SQLite pragmas; PostgreSQL run")
 def test_sqlite_is_tuned_for_concurrency(app):
     with app.app_context():
         connection = db.session.connection()
@@ -138,15 +141,22 @@ def test_healthz_reports_the_message_queue(app_config):
     from tests.conftest import need
     from tests.services import RedisServer
 
+    def dispose(app) -> None:
+        with app.app_context():
+            db.engine.dispose()
+
     app = create_app(app_config)
     assert app.test_client().get("/healthz").get_json()["message_queue"] == "off"
+    dispose(app)
     need(shutil.which("redis-server") is not None, "redis-server is not installed")
     server = RedisServer().start()
+    app = create_app({**app_config, "KB_MESSAGE_QUEUE": server.url})
     try:
-        app = create_app({**app_config, "KB_MESSAGE_QUEUE": server.url})
         assert app.test_client().get("/healthz").get_json()["message_queue"] == "ok"
+        server.stop()
+        response = app.test_client().get("/healthz")
+        assert response.status_code == 503
+        assert response.get_json()["message_queue"] == "error"
     finally:
         server.stop()
-    response = app.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.get_json()["message_queue"] == "error"
+        dispose(app)

@@ -213,6 +213,8 @@ def test_bench_endpoint_exists_only_when_added(app, client, app_config):
     bench = create_app(app_config)
     add_bench_endpoint(bench)
     assert bench.test_client().get("/bench/ping").get_data(as_text=True) == "pong"
+    with bench.app_context():
+        db.engine.dispose()
 
 
 @pytest.mark.server

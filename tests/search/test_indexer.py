@@ -277,7 +277,12 @@ print("done")
 def test_several_processes_write_without_lock_errors_or_corruption(ctx, app):
     add_page("Начало", "Общий текст про конструктор")
     catch_up()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # The writers use this test's database (SQLite file or PostgreSQL) and index dir.
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "KB_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+    }
     workers = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, str(app.config["KB_DATA_DIR"]), str(k), "8"],
