@@ -57,12 +57,7 @@ def openapi_document() -> dict[str, Any]:
         }
     }
     for name in OPENAPI_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+        module = importlib.import_module(name)
         paths.update(getattr(module, "PATHS", {}))
         schemas.update(getattr(module, "SCHEMAS", {}))
     return {
