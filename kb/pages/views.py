@@ -18,7 +18,7 @@ from kb.accounts import service as accounts
 from kb.database import db
 from kb.errors import Conflict, DomainError, NotFound
 from kb.pages import attachments as files
-from kb.pages import bp, feeds, service
+from kb.pages import bp, cache, feeds, service
 from kb.pages.slugs import slug_for_title, title_for_slug
 from kb.security import require_read, require_role
 
@@ -69,7 +69,10 @@ def _canonical(slug: str, endpoint: str, **kwargs):
 @bp.route("/wiki/<slug>")
 @require_read
 def view_page(slug: str):
-    """A page (or one of its old revisions with ?revision=N)."""
+    """A page (or one of its old revisions with ?revision=N); guests' views come from a cache."""
+    guest_view = cache.GuestView(slug)
+    if (html := guest_view.cached()) is not None:
+        return html
     page, moved = _canonical(slug, "pages.view_page")
     if moved:
         if page is not None:
@@ -88,7 +91,7 @@ def view_page(slug: str):
     if number is not None and number != page.revision_number:
         revision = service.get_revision(page, number)
     html = service.display_html(revision.html if revision else page.html)
-    return render_template(
+    return guest_view.keep(render_template(
         "pages/view.html",
         page=page,
         revision=revision,
@@ -97,7 +100,7 @@ def view_page(slug: str):
                                              and current_user.is_admin),
         backlinks=service.backlinks(page),
         first=service.first_revision(page),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def _editor(page, slug: str, *, status: int = 200, **context):

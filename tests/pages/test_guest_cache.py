@@ -1,0 +1,147 @@
+"""Guests' page views come from a cache that never shows a stale text or another's token."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from kb import create_app
+from kb.accounts import service as accounts
+from kb.database import db, upgrade_database
+from kb.pages import cache
+from kb.pages import service as wiki
+from tests.conftest import CSRF_RE, PASSWORD
+
+META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+@pytest.fixture
+def statements(app):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def save(app, users, slug: str, body: str, *, title: str | None = None) -> str:
+    with app.app_context():
+        editor = accounts.get_user(users["editor"])
+        page = wiki.find_page(slug)
+        result = wiki.put_page(
+            slug,
+            title=title or (None if page else slug.replace("_", " ")),
+            body=body,
+            author=editor,
+            base_revision=page.revision_number if page else None,
+        )
+        return result.slug
+
+
+def view(client, slug: str, **headers) -> str:
+    response = client.get(f"/wiki/{slug}", headers=headers)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def without_token(html: str) -> str:
+    return META_TOKEN.sub("", CSRF_RE.sub("", html))
+
+
+def test_second_guest_view_is_one_query_with_its_own_valid_token(app, users, statements):
+    slug = save(app, users, "Занятие_с_Bee-Bot", "Ход занятия с **Bee-Bot**.")
+    first, second = app.test_client(), app.test_client()
+    warm = view(first, slug)
+    statements.clear()
+    served = view(second, slug)
+    assert len(statements) <= 2, statements  # the change log's last id (and BEGIN)
+    assert "Ход занятия с <strong>Bee-Bot</strong>." in served
+    assert without_token(served) == without_token(warm)
+    token = META_TOKEN.search(served).group(1)
+    assert token != META_TOKEN.search(warm).group(1)
+    assert cache.GuestPageCache(1).marker not in served and "kb-csrf-" not in served
+    # The token in the cached page is this session's: signing in with it works.
+    login = second.post(
+        "/login", data={"email": users["editor"], "password": PASSWORD, "csrf_token": token}
+    )
+    assert login.status_code == 302
+
+
+def test_an_edit_anywhere_is_seen_at_once(app, users):
+    slug = save(app, users, "Проект_Огород", "Первая версия.")
+    guest = app.test_client()
+    assert "Первая версия." in view(guest, slug)
+    save(app, users, slug, "Вторая версия.")
+    assert "Вторая версия." in view(guest, slug)
+    # A new link from another page changes this one's backlinks.
+    other = save(app, users, "Отчёт_за_май", "См. [[Проект Огород]].")
+    assert other and "Отчёт за май" in view(guest, slug)
+
+
+def test_signed_in_people_always_get_a_fresh_render(app, users, statements):
+    slug = save(app, users, "Мастер-класс", "Текст.")
+    view(app.test_client(), slug)
+    editor = app.test_client()
+    token = CSRF_RE.search(editor.get("/login").get_data(as_text=True)).group(1)
+    editor.post("/login", data={"email": users["editor"], "password": PASSWORD, "csrf_token": token})
+    statements.clear()
+    html = view(editor, slug)
+    assert len(statements) > 2
+    assert ">Править</a>" not in view(app.test_client(), slug)
+    assert ">Править</a>" in html
+
+
+def test_languages_are_kept_apart(app, users):
+    slug = save(app, users, "Экскурсия", "Текст.")
+    guest = app.test_client()
+    russian = view(guest, slug)
+    guest.set_cookie("kb_lang", "en")
+    english = view(guest, slug)
+    assert 'lang="en"' in english and 'lang="ru"' in russian
+
+
+def test_a_flashed_message_is_shown_and_not_kept(app, users):
+    slug = save(app, users, "Старое_название", "Текст.")
+    with app.app_context():
+        wiki.rename_page(wiki.find_page(slug), "Новое название", accounts.get_user(users["editor"]))
+    guest = app.test_client()
+    moved = guest.get(f"/wiki/{slug}", follow_redirects=True).get_data(as_text=True)
+    assert "Старое название" in moved and "flash" in moved
+    assert "flash-info" not in view(guest, "Новое_название")
+    assert "flash-info" not in view(app.test_client(), "Новое_название")
+
+
+def test_entries_expire_and_the_cache_is_bounded(app, users, statements, monkeypatch):
+    first = save(app, users, "Первая", "Один.")
+    second = save(app, users, "Вторая", "Два.")
+    guest = app.test_client()
+    pages = app.extensions["kb_guest_pages"]
+    monkeypatch.setattr(pages, "size", 1)
+    view(guest, first)
+    view(guest, second)
+    assert len(pages) == 1
+    statements.clear()
+    view(guest, first)
+    assert len(statements) > 2  # pushed out by the second page: rendered again
+    monkeypatch.setattr(cache, "MAX_AGE", 0.0)
+    statements.clear()
+    view(guest, first)
+    assert len(statements) > 2
+
+
+def test_size_zero_turns_the_cache_off(app_config, users, app):
+    slug = save(app, users, "Без_кэша", "Текст.")
+    plain = create_app({**app_config, "KB_PAGE_CACHE_SIZE": 0})
+    try:
+        with plain.app_context():
+            upgrade_database()
+        assert plain.extensions["kb_guest_pages"] is None
+        assert "Текст." in view(plain.test_client(), slug)
+    finally:
+        with plain.app_context():
+            db.engine.dispose()
