@@ -88,7 +88,8 @@ def test_signed_in_people_always_get_a_fresh_render(app, users, statements):
     view(app.test_client(), slug)
     editor = app.test_client()
     token = CSRF_RE.search(editor.get("/login").get_data(as_text=True)).group(1)
-    editor.post("/login", data={"email": users["editor"], "password": PASSWORD, "csrf_token": token})
+    credentials = {"email": users["editor"], "password": PASSWORD, "csrf_token": token}
+    editor.post("/login", data=credentials)
     statements.clear()
     html = view(editor, slug)
     assert len(statements) > 2
