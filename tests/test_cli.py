@@ -7,6 +7,7 @@ import pytest
 
 from kb import create_app
 from kb.accounts import service
+from kb.database import db
 from tests.conftest import kb_command
 
 
@@ -28,15 +29,22 @@ def kb(tmp_path, empty_database_url):
             timeout=120,
         )
 
+    apps = []
+
     def make_app():
         config = {"KB_DATA_DIR": env_dir, "KB_ASYNC_MODE": "threading"}
         if empty_database_url:
             config["SQLALCHEMY_DATABASE_URI"] = empty_database_url
-        return create_app(config)
+        apps.append(create_app(config))
+        return apps[-1]
 
     run.data_dir = env_dir
     run.app = make_app
-    return run
+    yield run
+    for app in apps:  # close their connections now, not whenever they are collected
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, fragment: str) -> None:

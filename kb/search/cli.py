@@ -19,7 +19,7 @@ def reindex_command():
         with click.progressbar(
             length=total, label="Индексация страниц", file=sys.stderr, show_pos=True
         ) as bar:
-            documents = indexer.rebuild(progress=bar.update)
+            documents = indexer.rebuild(progress=bar.update, procs=indexer.rebuild_processes(total))
         extracted = 0
         while True:
             done = indexer.extract_pending()

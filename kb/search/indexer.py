@@ -18,6 +18,7 @@
 
 import html
 import logging
+import os
 import shutil
 import threading
 import time
@@ -66,6 +67,7 @@ REBUILD_LOCK_TIMEOUT = 3600.0
 WHOOSH_LOCK_TIMEOUT = 10.0
 EXTRACT_BATCH = 20
 REBUILD_CHUNK = 200
+PARALLEL_REBUILD_MIN = 2000  # pages: below this, child processes cost more than they save
 WORKER_INTERVAL = 30.0
 # How often the worker asks the database for changes committed by *other* processes or
 # machines (its own commits wake it at once). One indexed MAX() query per poll.
@@ -512,6 +514,13 @@ def _extract_pending(limit: int) -> int:
 # --- full rebuild -----------------------------------------------------------------------------
 
 
+def rebuild_processes(pages: int) -> int:
+    """Processes for `kb reindex`: one per available core, up to 4, for a large enough wiki."""
+    if pages < PARALLEL_REBUILD_MIN:
+        return 1
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
 def count_documents() -> int:
     with read_session() as session:
         pages = session.scalar(sa.select(sa.func.count(Page.id)).where(Page.deleted.is_(False)))
@@ -523,12 +532,16 @@ def rebuild(
     *,
     only_if_missing: bool = False,
     lock_timeout: float = REBUILD_LOCK_TIMEOUT,
+    procs: int = 1,
 ) -> int:
     """Build a new generation from the database and swap it in; returns documents indexed.
 
     Search keeps answering from the old generation meanwhile, and other processes keep
     catching it up; the changes committed during the build are applied to the new
     generation under the write lock just before the swap.
+
+    ``procs`` > 1 analyses the documents in that many child processes (Whoosh's MpWriter,
+    one segment each): for ``kb reindex``, never inside a gevent server.
     """
     root = index_root()
     with file_lock(root, REBUILD_LOCK, lock_timeout):
@@ -537,7 +550,8 @@ def rebuild(
         generation = new_generation(root)
         try:
             ix = open_generation(generation)
-            documents = _build(ix, progress)
+            documents = _build(ix, progress, procs)
+            _check_complete(ix, documents)
             with file_lock(root, WRITE_LOCK, WRITE_LOCK_TIMEOUT):
                 _apply_changes(ix)
                 swap_generation(root, generation)
@@ -547,7 +561,7 @@ def rebuild(
     return documents
 
 
-def _build(ix, progress: Progress | None) -> int:
+def _build(ix, progress: Progress | None, procs: int = 1) -> int:
     documents = 0
     with read_session() as session:
         # The snapshot position first: anything committed later has a larger id (or, on
@@ -561,7 +575,8 @@ def _build(ix, progress: Progress | None) -> int:
         page_ids = session.scalars(
             sa.select(Page.id).where(Page.deleted.is_(False)).order_by(Page.id)
         ).all()
-        writer = ix.writer(timeout=WHOOSH_LOCK_TIMEOUT, limitmb=128)
+        parallel = {"procs": procs, "multisegment": True} if procs > 1 else {}
+        writer = ix.writer(timeout=WHOOSH_LOCK_TIMEOUT, limitmb=128, **parallel)
         try:
             for start in range(0, len(page_ids), REBUILD_CHUNK):
                 chunk = page_ids[start : start + REBUILD_CHUNK]
@@ -579,8 +594,16 @@ def _build(ix, progress: Progress | None) -> int:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(optimize=True)
+        writer.commit(optimize=not parallel)
     return documents
+
+
+def _check_complete(ix, documents: int) -> None:
+    """Fail the rebuild rather than swap in an index that lost a child process's segment."""
+    with ix.searcher() as searcher:
+        found = searcher.doc_count() - 1  # the state document
+    if found != documents:
+        raise RuntimeError(f"rebuild indexed {found} of {documents} documents")
 
 
 # --- background worker ------------------------------------------------------------------------

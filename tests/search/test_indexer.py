@@ -205,8 +205,8 @@ def test_changes_committed_during_a_rebuild_are_not_lost(ctx, monkeypatch):
     catch_up()
     real_build = indexer._build
 
-    def build_then_someone_saves(ix, progress):
-        documents = real_build(ix, progress)
+    def build_then_someone_saves(ix, progress, procs):
+        documents = real_build(ix, progress, procs)
         add_page("Новая", "Текст про пирамидки")  # committed after the snapshot
         db.session.commit()
         return documents
@@ -418,3 +418,33 @@ def test_reindex_command(ctx, app):
     assert result.exit_code == 0, result.output
     assert "Индекс перестроен: 1 документов." in result.output
     assert search.search("кубики").total == 1
+
+
+def test_reindex_in_child_processes_gives_the_same_answers(ctx, monkeypatch):
+    for n in range(30):
+        add_page(f"Конспект {n}", f"Занятие {n} про {'датчики' if n % 3 else 'шестерёнки'}")
+    db.session.commit()
+    search.rebuild()
+    before = {q: titles(search.search(q)) for q in ("датчик", "шестерёнками", "занятия")}
+    assert indexer.rebuild(procs=2) == 30
+    assert {q: titles(search.search(q)) for q in before} == before
+    assert state()["applied"] == max_change_id()
+    # `kb reindex` shares the work out once the wiki is large enough.
+    monkeypatch.setattr(indexer, "PARALLEL_REBUILD_MIN", 10)
+    assert indexer.rebuild_processes(30) == min(4, len(os.sched_getaffinity(0)))
+    assert indexer.rebuild_processes(9) == 1
+
+
+def test_a_rebuild_that_lost_documents_is_not_swapped_in(ctx, monkeypatch):
+    add_page("Страница", "Текст про кубики")
+    db.session.commit()
+    search.rebuild()
+    good = current_generation(index_root())
+    real_build = indexer._build
+    monkeypatch.setattr(
+        indexer, "_build", lambda ix, progress, procs: real_build(ix, progress, procs) + 1
+    )
+    with pytest.raises(RuntimeError, match="indexed 1 of 2"):
+        search.rebuild()
+    assert current_generation(index_root()) == good
+    assert titles(search.search("кубики")) == ["Страница"]
