@@ -81,12 +81,28 @@ class Participant:
         self.received: list[dict] = []
         self.arrived = threading.Condition()
         self.client = socketio.Client(reconnection=False)
+        self.online: list[int] = []
         self.client.on("post:created", self._on_post, namespace="/board")
+        self.client.on("presence", self._on_presence, namespace="/board")
         self.client.connect(
             server.url, namespaces=["/board"], transports=["websocket"], wait_timeout=10
         )
         ack = self.client.call("join", {"code": code, "name": name}, namespace="/board", timeout=10)
         assert ack["ok"], ack
+        self.joined_online = ack["online"]
+
+    def _on_presence(self, data):
+        with self.arrived:
+            self.online.append(data["online"])
+            self.arrived.notify_all()
+
+    def wait_for_online(self, count: int) -> None:
+        deadline = time.monotonic() + LIVE_TIMEOUT
+        with self.arrived:
+            while not self.online or self.online[-1] != count:
+                remaining = deadline - time.monotonic()
+                assert remaining > 0, f"online never became {count}: {self.online}"
+                self.arrived.wait(remaining)
 
     def _on_post(self, data):
         with self.arrived:
@@ -122,6 +138,10 @@ def test_participants_on_different_processes_see_each_other(two_servers, editor_
     code = response.json()["code"]
     alice, boris = Participant(first, code, "Алиса"), Participant(second, code, "Борис")
     try:
+        # Both processes count both participants (presence is shared through Redis).
+        assert (alice.joined_online, boris.joined_online) == (1, 2)
+        alice.wait_for_online(2)
+        boris.wait_for_online(2)
         alice.post("Привет с первого сервера")
         boris.wait_for("Привет с первого сервера")
         boris.post("Ответ со второго сервера")
@@ -140,6 +160,8 @@ def test_participants_on_different_processes_see_each_other(two_servers, editor_
         for participant in (alice, boris):
             seen = [event["seq"] for event in participant.received]
             assert len(seen) == len(set(seen)) == 22
+        boris.close()
+        alice.wait_for_online(1)
     finally:
         alice.close()
         boris.close()

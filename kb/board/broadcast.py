@@ -10,10 +10,16 @@ Each event is emitted once per room list: python-socketio encodes the packet onc
 sends the same bytes to every connection, with no database work per recipient.
 """
 
+import logging
 import threading
+import time
 from collections import Counter, defaultdict
 
+import redis
+
 from kb.extensions import socketio
+
+logger = logging.getLogger(__name__)
 
 NAMESPACE = "/board"
 PRESENCE_INTERVAL = 1.0  # seconds: joins and leaves are announced at most this often
@@ -49,16 +55,61 @@ def publish(change) -> None:
         _last_seq[board_id] = max(_last_seq.get(board_id, 0), change.emissions[-1].seq)
 
 
-# ------------------------------------------------------------------ presence (per process)
+# ------------------------------------------------------------------ presence
 
+# Each process counts its own connections. With KB_MESSAGE_QUEUE the viewers are also kept
+# in Redis, one sorted set per board scored by last-seen time, so that every process
+# announces the same number: a process refreshes its viewers every HEARTBEAT_SECONDS, and
+# those of a process that died fade after STALE_SECONDS. Without Redis (or while it is
+# unreachable) the count is this process's own.
+HEARTBEAT_SECONDS = 20.0
+STALE_SECONDS = 3 * HEARTBEAT_SECONDS
 _lock = threading.Lock()
 _online: dict[int, Counter] = defaultdict(Counter)  # board id -> {viewer key: connections}
 _dirty: set[int] = set()
 _last_seq: dict[int, int] = {}
 _ticker_started = False
+_shared: redis.Redis | None = None
+_shared_url: str | None = None
+
+
+def _shared_key(board_id: int) -> str:
+    return f"kb:board-online:{board_id}"
+
+
+def _share(operation) -> bool:
+    """Run a Redis operation on the shared presence; False when there is none or it failed."""
+    if _shared is None:
+        return False
+    try:
+        operation(_shared)
+        return True
+    except redis.RedisError as error:
+        logger.warning("board presence: Redis unavailable (%s); counting this process only", error)
+        return False
+
+
+def use_message_queue(url: str | None) -> None:
+    """Share presence through the Redis at ``url`` (the app's KB_MESSAGE_QUEUE), or not."""
+    global _shared, _shared_url
+    if url != _shared_url:
+        _shared_url = url
+        _shared = url and redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=1, socket_connect_timeout=1
+        )
 
 
 def online_count(board_id: int) -> int:
+    counted: list[int] = []
+
+    def count(shared: redis.Redis) -> None:
+        with shared.pipeline() as pipe:
+            pipe.zremrangebyscore(_shared_key(board_id), "-inf", time.time() - STALE_SECONDS)
+            pipe.zcard(_shared_key(board_id))
+            counted.append(pipe.execute()[1])
+
+    if _share(count):
+        return counted[0]
     with _lock:
         return len(_online.get(board_id, ()))
 
@@ -69,6 +120,7 @@ def arrive(board_id: int, viewer: str, seq: int) -> None:
         _online[board_id][viewer] += 1
         _last_seq[board_id] = max(_last_seq.get(board_id, 0), seq)
         _dirty.add(board_id)
+    _share(lambda shared: _mark_seen(shared, {board_id: [viewer]}))
     _ensure_ticker()
 
 
@@ -78,11 +130,30 @@ def leave(board_id: int, viewer: str) -> None:
         if counter is None:
             return
         counter[viewer] -= 1
-        if counter[viewer] <= 0:
+        gone = counter[viewer] <= 0
+        if gone:
             del counter[viewer]
         if not counter:
             del _online[board_id]
         _dirty.add(board_id)
+    if gone:  # still connected through another process? that one refreshes it soon
+        _share(lambda shared: shared.zrem(_shared_key(board_id), viewer))
+
+
+def _mark_seen(shared: redis.Redis, viewers: dict[int, list[str]]) -> None:
+    now = time.time()
+    with shared.pipeline() as pipe:
+        for board_id, keys in viewers.items():
+            pipe.zadd(_shared_key(board_id), dict.fromkeys(keys, now))
+            pipe.expire(_shared_key(board_id), int(STALE_SECONDS * 2))
+        pipe.execute()
+
+
+def _refresh_shared() -> None:
+    with _lock:
+        viewers = {board_id: list(counter) for board_id, counter in _online.items()}
+    if viewers:
+        _share(lambda shared: _mark_seen(shared, viewers))
 
 
 def presence_payload(board_id: int) -> dict:
@@ -100,8 +171,12 @@ def _ensure_ticker() -> None:
 
 def _tick() -> None:
     """Announce presence of changed boards once a second: a crowd joining costs one broadcast."""
+    refreshed = time.monotonic()
     while True:
         socketio.sleep(PRESENCE_INTERVAL)
+        if time.monotonic() - refreshed >= HEARTBEAT_SECONDS:
+            refreshed = time.monotonic()
+            _refresh_shared()
         with _lock:
             boards = list(_dirty)
             _dirty.clear()

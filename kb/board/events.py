@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
@@ -115,6 +115,7 @@ def on_join(data: dict) -> dict:
     )
     db.session.refresh(board)
     if viewer:
+        broadcast.use_message_queue(current_app.config["KB_MESSAGE_QUEUE"])
         broadcast.arrive(board.id, viewer, board.seq)
     answer: dict[str, Any] = {
         "token": joined.token,
