@@ -58,6 +58,7 @@ POLL_OPTIONS_MAX = 12
 WORDS_MAX = 3
 WORD_MAX = 40
 REPLAY_MAX = 2000  # a client further behind gets the full state instead of the events
+PRUNE_EVERY = 500  # every this many changes, events no client can replay any more are deleted
 DEFAULT_POSTS_PER_MINUTE = 10
 DEFAULT_MAX_PARTICIPANTS = 2000
 
@@ -336,6 +337,12 @@ class Change:
             .returning(table.c.seq)
         ).scalar_one()
         so.attributes.set_committed_value(self.board, "seq", seq)
+        if seq % PRUNE_EVERY == 0:
+            db.session.execute(
+                sa.delete(BoardEvent).where(
+                    BoardEvent.board_id == self.board.id, BoardEvent.seq <= seq - REPLAY_MAX
+                )
+            )
         return seq
 
     def add(self, seq: int, name: str, payload: dict, audience: str = "all", pid=None) -> None:

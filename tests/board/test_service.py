@@ -424,6 +424,22 @@ def test_seq_is_gap_free_and_stored_with_each_change(ctx, board):
         boards.events_since(board, -1)
 
 
+def test_events_too_old_to_replay_are_pruned(ctx, board, monkeypatch):
+    monkeypatch.setattr(boards, "REPLAY_MAX", 10)
+    monkeypatch.setattr(boards, "PRUNE_EVERY", 5)
+    anna = guest(board)
+    post = boards.create_post(board, anna, "Спасибо за семинар!")
+    for _ in range(23):
+        boards.like_post(board, anna, post.id)
+    assert board.seq == 24
+    logged = set(
+        db.session.scalars(sa.select(BoardEvent.seq).where(BoardEvent.board_id == board.id))
+    )
+    assert logged == set(range(11, 25))  # pruned at seq 20: everything up to 10
+    assert [e["seq"] for e in boards.events_since(board, 14, anna)] == list(range(15, 25))
+    assert boards.events_since(board, 5, anna) is None  # too far behind: the full state
+
+
 def test_a_failed_change_leaves_nothing_behind(ctx, board, emitted):
     anna = guest(board)
     before = board.seq
