@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from kb import create_app
 from kb.accounts import service as accounts
@@ -109,6 +110,21 @@ def app(app_config):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def count_statements(app):
+    """The SQL statements the app sends while the test runs (clear it before what you count)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    yield statements
+    sa.event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

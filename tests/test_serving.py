@@ -9,7 +9,6 @@ import re
 import brotli
 import pytest
 import requests
-import sqlalchemy as sa
 
 from kb import create_app
 from kb.accounts import service as accounts
@@ -108,20 +107,6 @@ def test_json_api_is_compressed(client, users):
 
 
 # ---------------------------------------------------------------- SQL per page view
-
-
-@pytest.fixture
-def count_statements(app):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    yield statements
-    sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def build_page(app, users, *, links: int, attachments: int, versions: int, tags: int) -> str:

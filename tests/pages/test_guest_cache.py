@@ -2,9 +2,6 @@
 
 import re
 
-import pytest
-import sqlalchemy as sa
-
 from kb import create_app
 from kb.accounts import service as accounts
 from kb.database import db, upgrade_database
@@ -13,20 +10,6 @@ from kb.pages import service as wiki
 from tests.conftest import CSRF_RE, PASSWORD
 
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
-
-
-@pytest.fixture
-def statements(app):
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def save(app, users, slug: str, body: str, *, title: str | None = None) -> str:
@@ -53,13 +36,13 @@ def without_token(html: str) -> str:
     return META_TOKEN.sub("", CSRF_RE.sub("", html))
 
 
-def test_second_guest_view_is_one_query_with_its_own_valid_token(app, users, statements):
+def test_second_guest_view_is_one_query_with_its_own_valid_token(app, users, count_statements):
     slug = save(app, users, "Занятие_с_Bee-Bot", "Ход занятия с **Bee-Bot**.")
     first, second = app.test_client(), app.test_client()
     warm = view(first, slug)
-    statements.clear()
+    count_statements.clear()
     served = view(second, slug)
-    assert len(statements) <= 2, statements  # the change log's last id (and BEGIN)
+    assert len(count_statements) <= 2, count_statements  # the change log's last id (and BEGIN)
     assert "Ход занятия с <strong>Bee-Bot</strong>." in served
     assert without_token(served) == without_token(warm)
     token = META_TOKEN.search(served).group(1)
@@ -83,16 +66,16 @@ def test_an_edit_anywhere_is_seen_at_once(app, users):
     assert other and "Отчёт за май" in view(guest, slug)
 
 
-def test_signed_in_people_always_get_a_fresh_render(app, users, statements):
+def test_signed_in_people_always_get_a_fresh_render(app, users, count_statements):
     slug = save(app, users, "Мастер-класс", "Текст.")
     view(app.test_client(), slug)
     editor = app.test_client()
     token = CSRF_RE.search(editor.get("/login").get_data(as_text=True)).group(1)
     credentials = {"email": users["editor"], "password": PASSWORD, "csrf_token": token}
     editor.post("/login", data=credentials)
-    statements.clear()
+    count_statements.clear()
     html = view(editor, slug)
-    assert len(statements) > 2
+    assert len(count_statements) > 2
     assert ">Править</a>" not in view(app.test_client(), slug)
     assert ">Править</a>" in html
 
@@ -117,7 +100,7 @@ def test_a_flashed_message_is_shown_and_not_kept(app, users):
     assert "flash-info" not in view(app.test_client(), "Новое_название")
 
 
-def test_entries_expire_and_the_cache_is_bounded(app, users, statements, monkeypatch):
+def test_entries_expire_and_the_cache_is_bounded(app, users, count_statements, monkeypatch):
     first = save(app, users, "Первая", "Один.")
     second = save(app, users, "Вторая", "Два.")
     guest = app.test_client()
@@ -126,13 +109,13 @@ def test_entries_expire_and_the_cache_is_bounded(app, users, statements, monkeyp
     view(guest, first)
     view(guest, second)
     assert len(pages) == 1
-    statements.clear()
+    count_statements.clear()
     view(guest, first)
-    assert len(statements) > 2  # pushed out by the second page: rendered again
+    assert len(count_statements) > 2  # pushed out by the second page: rendered again
     monkeypatch.setattr(cache, "MAX_AGE", 0.0)
-    statements.clear()
+    count_statements.clear()
     view(guest, first)
-    assert len(statements) > 2
+    assert len(count_statements) > 2
 
 
 def test_size_zero_turns_the_cache_off(app_config, users, app):
