@@ -71,8 +71,8 @@ def _canonical(slug: str, endpoint: str, **kwargs):
 def view_page(slug: str):
     """A page (or one of its old revisions with ?revision=N); guests' views come from a cache."""
     guest_view = cache.GuestView(slug)
-    if (html := guest_view.cached()) is not None:
-        return html
+    if (response := guest_view.cached()) is not None:
+        return response
     page, moved = _canonical(slug, "pages.view_page")
     if moved:
         if page is not None:
@@ -100,6 +100,7 @@ def view_page(slug: str):
                                              and current_user.is_admin),
         backlinks=service.backlinks(page),
         first=service.first_revision(page),
+        **guest_view.context,
     ))  # fmt: skip
 
 
