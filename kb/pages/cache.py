@@ -8,9 +8,11 @@ are to every client that accepts gzip.
 
 An entry is valid while the search change log has not moved: every page and attachment
 change writes a row there in its own transaction, so an edit, rename, deletion or restore,
-a new link from another page (backlinks, red links) and an attachment all invalidate it,
-in every process, at the cost of one indexed query. What the log does not see (a person's or
-a space's new name) is covered by ``MAX_AGE``.
+a new link from another page (backlinks, red links) and an attachment all invalidate it.
+The log's last id is read (one indexed query) at most every ``VERSION_TTL`` seconds, and at
+once after a change committed in this process: another process's change reaches guests here
+within half a second, as it reaches this process's search index. What the log does not see
+(a person's or a space's new name) is covered by ``MAX_AGE``.
 """
 
 import gzip
@@ -25,9 +27,11 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from kb.database import db
+from kb.search.changes import changes_committed
 from kb.search.models import SearchChange
 
-MAX_AGE = 30.0  # seconds
+MAX_AGE = 120.0  # seconds
+VERSION_TTL = 0.5  # seconds; the search indexer polls the change log as often
 ENTRY_OVERHEAD = 300  # bytes a kept view costs besides its compressed HTML (key, entry, dict)
 
 
@@ -46,6 +50,24 @@ class GuestPageCache:
         self.used = 0
         self._entries: OrderedDict[tuple[str, str], Entry] = OrderedDict()
         self._lock = threading.Lock()
+        self._version: int | None = None
+        self._version_read_at = 0.0
+
+    def version(self) -> int:
+        """The change log's last id, read again when older than ``VERSION_TTL``."""
+        with self._lock:
+            if self._version is not None:
+                if time.monotonic() - self._version_read_at < VERSION_TTL:
+                    return self._version
+        version = db.session.scalar(sa.select(sa.func.max(SearchChange.id))) or 0
+        with self._lock:
+            self._version, self._version_read_at = version, time.monotonic()
+        return version
+
+    def forget_version(self, _app=None, **_kwargs) -> None:
+        """A change was committed here: read the log again on the next view."""
+        with self._lock:
+            self._version = None
 
     def get(self, key: tuple[str, str], version: int) -> bytes | None:
         with self._lock:
@@ -77,6 +99,8 @@ class GuestPageCache:
 def init_app(app) -> None:
     budget = app.config["KB_PAGE_CACHE_MB"] * 1024 * 1024
     app.extensions["kb_guest_pages"] = GuestPageCache(budget) if budget > 0 else None
+    if budget > 0:
+        changes_committed.connect(app.extensions["kb_guest_pages"].forget_version, sender=app)
 
 
 class GuestView:
@@ -92,7 +116,7 @@ class GuestView:
         self.context = {"csrf_free": _is_plain_guest_request()}
         if self.cache is not None and self.context["csrf_free"]:
             # Read before rendering: a change committed meanwhile makes the entry stale.
-            self.version = db.session.scalar(sa.select(sa.func.max(SearchChange.id))) or 0
+            self.version = self.cache.version()
 
     def cached(self) -> Response | None:
         if self.version is None:

@@ -5,6 +5,7 @@ is searchable within a second (other processes pick it up on their periodic catc
 """
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app, has_app_context
 from sqlalchemy import orm as so
 
@@ -13,6 +14,9 @@ from kb.search.models import SearchChange
 
 CHANGED = "kb_search_changed"
 WORKER = "kb_search_worker"
+
+changes_committed = Namespace().signal("search-changes-committed")
+"""Sent (sender: the app) after a transaction that recorded changes commits in this process."""
 
 
 def record_change(entity: str, entity_id: int) -> None:
@@ -34,6 +38,8 @@ def notify_indexer() -> None:
 def _after_commit(session: so.Session) -> None:
     if session.info.pop(CHANGED, False):
         notify_indexer()
+        if has_app_context():
+            changes_committed.send(current_app._get_current_object())
 
 
 @sa.event.listens_for(so.Session, "after_rollback")

@@ -130,3 +130,21 @@ def test_zero_megabytes_turns_the_cache_off(app_config, users, app):
     finally:
         with plain.app_context():
             db.engine.dispose()
+
+
+def test_another_process_change_reaches_guests_within_the_version_ttl(
+    app, app_config, users, monkeypatch
+):
+    slug = save(app, users, "Общий_проект", "Текст первого сервера.")
+    guest = app.test_client()
+    assert "Текст первого сервера." in view(guest, slug)
+    other_process = create_app(app_config)  # same database, its own cache and signals
+    try:
+        monkeypatch.setattr(cache, "VERSION_TTL", 3600.0)
+        save(other_process, users, slug, "Правка на втором сервере.")
+        assert "Текст первого сервера." in view(guest, slug)  # not told, and not asking yet
+        monkeypatch.setattr(cache, "VERSION_TTL", 0.0)
+        assert "Правка на втором сервере." in view(guest, slug)
+    finally:
+        with other_process.app_context():
+            db.engine.dispose()
