@@ -66,7 +66,7 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "KB_WORKER_CONNECTIONS": env_int("KB_WORKER_CONNECTIONS", 4000),
         "KB_BOARD_POSTS_PER_MINUTE": env_int("KB_BOARD_POSTS_PER_MINUTE", 10),
         "KB_BOARD_MAX_PARTICIPANTS": env_int("KB_BOARD_MAX_PARTICIPANTS", 2000),
-        "KB_PAGE_CACHE_MB": env_int("KB_PAGE_CACHE_MB", 32),
+        "KB_PAGE_CACHE_MB": env_int("KB_PAGE_CACHE_MB", 16),
         "BABEL_DEFAULT_LOCALE": "ru",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("KB_TIMEZONE", "Europe/Moscow"),
         "WTF_CSRF_CHECK_DEFAULT": False,  # checked in kb.security, skipped for Bearer tokens

@@ -19,10 +19,11 @@ def reindex_command():
         with click.progressbar(
             length=total, label="Индексация страниц", file=sys.stderr, show_pos=True
         ) as bar:
-            documents = indexer.rebuild(progress=bar.update, procs=indexer.rebuild_processes(total))
+            procs = indexer.rebuild_processes(total)
+            documents = indexer.rebuild(progress=bar.update, procs=procs)
         extracted = 0
         while True:
-            done = indexer.extract_pending()
+            done = indexer.extract_pending(indexer.EXTRACT_BATCH * procs, workers=procs)
             if not done:
                 break
             extracted += done

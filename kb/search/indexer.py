@@ -23,6 +23,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
@@ -35,7 +36,7 @@ from whoosh.writing import IndexWriter
 from kb.database import db
 from kb.pages.models import Attachment, AttachmentVersion, Page, Revision
 from kb.search.analysis import normalize_text
-from kb.search.extract import extract_text
+from kb.search.extract import Extracted, extract_text
 from kb.search.index import (
     EXTRACT_LOCK,
     REBUILD_LOCK,
@@ -447,22 +448,31 @@ def attachment_file(version: AttachmentVersion) -> Path:
     return blob_path(version.sha256)
 
 
-def extract_pending(limit: int = EXTRACT_BATCH) -> int:
+def extract_pending(limit: int = EXTRACT_BATCH, workers: int = 1) -> int:
     """Extract the text of up to ``limit`` pending attachment versions; returns how many.
 
     Only the current version of a live attachment is read. One process extracts at a time
-    (a non-blocking lock: the others skip). Each result is stored with a change row in one
-    transaction, so the index picks it up on its next catch-up.
+    (a non-blocking lock: the others skip); ``workers`` > 1 reads that many files at once.
+    Each result is stored with a change row in one transaction, so the index picks it up on
+    its next catch-up.
     """
     root = index_root()
     try:
         with file_lock(root, EXTRACT_LOCK, timeout=0):
-            return _extract_pending(limit)
+            return _extract_pending(limit, workers)
     except IndexBusy:
         return 0
 
 
-def _extract_pending(limit: int) -> int:
+def _read_attachment(item: tuple) -> Extracted | None:
+    _version_id, _attachment_id, path, filename, content_type = item
+    if not path.is_file():
+        log.warning("attachment file %s is missing", path)
+        return None
+    return extract_text(path, filename, content_type)
+
+
+def _extract_pending(limit: int, workers: int = 1) -> int:
     newest = (
         sa.select(sa.func.max(AttachmentVersion.number))
         .where(AttachmentVersion.attachment_id == Attachment.id)
@@ -485,13 +495,13 @@ def _extract_pending(limit: int) -> int:
             )
         ]
         work = [(vid, aid, path, name, v.content_type) for vid, aid, path, name, v in work]
+    if workers > 1:  # `kb reindex`: the reading happens in child processes, so threads suffice
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_read_attachment, work))
+    else:
+        results = map(_read_attachment, work)
     done = 0
-    for version_id, attachment_id, path, filename, content_type in work:
-        if path.is_file():
-            result = extract_text(path, filename, content_type)
-        else:
-            log.warning("attachment file %s is missing", path)
-            result = None
+    for (version_id, attachment_id, *_file), result in zip(work, results, strict=True):
         status = result.status if result else "failed"
         text = result.text.replace("\x00", "") if result and result.status == "ok" else None
         with _write_session() as session:

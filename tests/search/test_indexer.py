@@ -352,6 +352,23 @@ def test_attachments_are_extracted_in_the_background_and_found(ctx, tmp_path):
     assert search.search("пчёлки").total == 0
 
 
+def test_reindex_reads_several_files_at_once_in_the_same_order(ctx, tmp_path):
+    page = add_page("Материалы семинара", "Файлы ниже.")
+    names = ["Шестерёнки", "Магниты", "Термометр", "Лабиринт", "Пчёлки"]
+    versions = [
+        _attach(page, f"{name}.docx", write_docx(tmp_path / f"{n}.docx", [f"Тема: {name}"]))
+        for n, name in enumerate(names)
+    ]
+    missing = _attach(page, "Пропавший.pdf", write_pdf(tmp_path / "m.pdf", ["Пропал"]))
+    files.blob_path(missing.sha256).unlink()
+    db.session.commit()
+    assert indexer.extract_pending(limit=10, workers=3) == 6
+    for version, name in zip(versions, names, strict=True):
+        db.session.refresh(version)
+        assert (version.text_status, version.text) == ("ok", f"Тема: {name}")
+    assert db.session.get(AttachmentVersion, missing.id).text_status == "failed"
+
+
 def test_unreadable_file_is_indexed_by_name_and_marked(ctx, tmp_path):
     page = add_page("Страница с файлом", "Текст.")
     version = _attach(page, "Отчёт.pdf", write_pdf(tmp_path / "r.pdf", ["Отчёт"]))
