@@ -94,8 +94,12 @@ def use_message_queue(url: str | None) -> None:
     global _shared, _shared_url
     if url != _shared_url:
         _shared_url = url
-        _shared = url and redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=1, socket_connect_timeout=1
+        _shared = (
+            redis.Redis.from_url(
+                url, decode_responses=True, socket_timeout=1, socket_connect_timeout=1
+            )
+            if url
+            else None
         )
 
 
