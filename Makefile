@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests drive for real: a browser, a database server, a message queue.
 SYSTEM_TEST_PACKAGES := chromium postgresql redis-server
 
-.PHONY: run test test-sqlite test-postgresql system-test-deps lint catalogs translations screenshots clean
+.PHONY: run test test-fresh-clone test-sqlite test-postgresql system-test-deps lint catalogs translations screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
@@ -26,8 +26,10 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@
 
+# .po -> .mo with Babel's own command (Babel comes with Flask-Babel, so `make run` needs no
+# test extras); wheels compile them in hatch_build.py.
 catalogs: $(STAMP)
-	@$(BIN)/python -c 'from pathlib import Path; from hatch_build import compile_catalogs; compile_catalogs(Path("."))'
+	@$(BIN)/pybabel compile -d kb/translations -D messages
 
 run: $(STAMP) catalogs
 	$(BIN)/kb init
@@ -55,8 +57,14 @@ test-sqlite: $(TEST_STAMP) catalogs
 test-postgresql: $(TEST_STAMP) catalogs
 	KB_TEST_DATABASE=postgresql $(BIN)/python -m pytest
 
-# The whole suite on the embedded SQLite, then again on a throwaway PostgreSQL cluster.
-test: system-test-deps lint test-sqlite test-postgresql
+# The README's first command as a newcomer runs it: `make run` in a fresh clone of HEAD with
+# its own .venv and nothing but python3 (scripts/smoke_make_run.py).
+test-fresh-clone: $(TEST_STAMP)
+	$(BIN)/python scripts/smoke_make_run.py
+
+# `make run` in a fresh clone, then the whole suite on the embedded SQLite, then again on a
+# throwaway PostgreSQL cluster.
+test: system-test-deps lint test-fresh-clone test-sqlite test-postgresql
 
 # docs/screenshots/*.png (desktop and phone) from a demo server in Debian's chromium.
 screenshots: system-test-deps $(TEST_STAMP) catalogs

@@ -27,6 +27,13 @@ def bearer_token() -> str | None:
     return None
 
 
+def _sends_browser_credentials() -> bool:
+    """Whether the request carries a cookie that a browser would attach on its own."""
+    config = current_app.config
+    names = (config["SESSION_COOKIE_NAME"], config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    return any(name in request.cookies for name in names)
+
+
 def require_login(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -93,30 +100,33 @@ def init_app(app: Flask) -> None:
     def load_user(user_id: str):
         return accounts.get_active_user(int(user_id)) if user_id.isdigit() else None
 
-    @login_manager.request_loader
-    def load_user_from_token(req):
-        token = bearer_token()
-        if token is None:
-            return None
-        user = accounts.user_for_token(token)
-        if user is None:
-            g.bad_token = True
-        return user
-
     @login_manager.unauthorized_handler
     def unauthorized():
         raise NotAuthenticated(_("Нужно войти в систему."))
 
     @app.before_request
-    def reject_bad_token():
-        if bearer_token() is not None and not current_user.is_authenticated:
+    def authenticate_bearer():
+        # A request with `Authorization: Bearer` is authenticated by that token alone: a
+        # session cookie sent beside it is ignored, and a junk token is 401 even with one.
+        token = bearer_token()
+        if token is None:
+            return
+        user = accounts.user_for_token(token)
+        if user is None:
             raise NotAuthenticated(_("API-токен недействителен или отозван."))
+        g._login_user = user  # Flask-Login's current user for this request
+        g.token_authenticated = True
 
     @app.before_request
     def check_csrf():
-        # Bearer tokens are never sent by a browser on its own, so CSRF cannot ride on them;
-        # everything authenticated by the session cookie must carry the CSRF token.
-        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or bearer_token() is not None:
+        # CSRF rides on credentials a browser sends by itself: the session and remember-me
+        # cookies. A request authenticated by a Bearer token, or an API request that carries
+        # neither cookie (a script, a chat-bot with a board token), has no such authority to
+        # borrow, so it gets the endpoint's ordinary 401/403 instead of a CSRF refusal.
+        # HTML forms are always checked (a cookie-less login form would allow login CSRF).
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or g.get("token_authenticated"):
+            return
+        if request.path.startswith("/api/") and not _sends_browser_credentials():
             return
         csrf.protect()
 
