@@ -95,6 +95,8 @@ def test_sqlite_is_tuned_for_concurrency(app):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+        # durability: an acknowledged save survives a power loss (2 = FULL, 1 = NORMAL)
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
 
 
 def test_init_is_idempotent(app):

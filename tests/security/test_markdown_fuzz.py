@@ -4,14 +4,22 @@ Inputs mix Markdown syntax, our wikilink/attachment syntax, HTML fragments and t
 payloads; the stored HTML (and the view-time red-link marking) must stay inert.
 """
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.pages.render import mark_missing_links, render
-from tests.conftest import SHARED_DIR
+from tests.conftest import SHARED_DIR, need
 from tests.security.inert import dangers, load_payloads
 
-PAYLOADS = load_payloads(SHARED_DIR) if (SHARED_DIR / "security").is_dir() else ["<script>"]
+HAVE_PAYLOADS = (SHARED_DIR / "security").is_dir()
+# the strategies are built at import; without the lists every test below skips (fails in CI)
+PAYLOADS = load_payloads(SHARED_DIR) if HAVE_PAYLOADS else ["<script>"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def payload_lists():
+    need(HAVE_PAYLOADS, f"{SHARED_DIR / 'security'} is missing: the XSS payload lists")
 PIECES = [
     "[", "]", "(", ")", "<", ">", '"', "'", "`", "```", "\n", "\n\n", "    ", "*", "_", "#",
     "|", "-", "!", "&", ";", ":", "/", "\\", "=", "javascript:", "JaVaScRiPt:", "vbscript:",
