@@ -63,7 +63,7 @@ def test_index_damage_is_repaired_from_the_database(served, damage):
                 path.write_bytes(b"\x00garbage\x00" * 10)
     # while broken: answers stay 200 with a clear state, never a 500
     health = requests.get(server.url + "/healthz", timeout=10).json()
-    assert health["index"] in ("ok", "rebuilding", "error"), health
+    assert health["index"] == "rebuilding", health
     page = requests.get(server.url + "/search", params={"q": "робототехника"}, timeout=10)
     assert page.status_code == 200
     # the next change wakes the indexer, which rebuilds everything from the database
@@ -74,4 +74,5 @@ def test_index_damage_is_repaired_from_the_database(served, damage):
     )
     after = _pages(server, headers)
     assert after == sorted([*before, ("Заметка_99", 1)])  # the database is untouched
-    assert "Internal" not in (server.data_dir / "serve.log").read_text()
+    # no request failed on the way (kb/errors.py logs every unhandled error with this line)
+    assert "unhandled error" not in (server.data_dir / "serve.log").read_text()

@@ -40,22 +40,36 @@ def _check_refusal(answer) -> None:
     assert "мест" in message or "хранилищ" in message, message
 
 
+# Werkzeug keeps an upload below 500 KB in memory (its spooled temporary file), so a file of
+# UPLOAD bytes reaches our own write path (KB_UPLOAD_DIR/tmp/*.part) before anything fails.
+UPLOAD = 400 * 1024
+
+
+def _largest_written_file(server) -> int:
+    """The largest file the worker appends to while serving: the SQLite database itself is
+    left out (in WAL mode it is written only at a checkpoint; commits go to the -wal file)."""
+    files = [p for p in server.data_dir.rglob("*") if p.is_file() and p.suffix != ".sqlite3"]
+    return max((p.stat().st_size for p in files), default=0)
+
+
 def test_disk_full_during_upload(served):
     server, headers = served
-    # "disk full": the worker may not grow any file past 1 MB (writes fail with EFBIG)
-    limit = 1024 * 1024
+    # "disk full": the worker may not grow any file past `limit` (writes fail with EFBIG);
+    # the files it writes while serving stay below it, the upload does not
+    limit = max(_largest_written_file(server) + 64 * 1024, 128 * 1024)
+    assert limit < UPLOAD, f"data files of {limit} bytes leave no room for the fault"
     old = {pid: resource.prlimit(pid, resource.RLIMIT_FSIZE) for pid in workers(server)}
     for pid, (_soft, hard) in old.items():
         resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, hard))  # soft limit only
-    answer = _upload(server, headers, "big.txt", b"a" * (3 * limit))
+    answer = _upload(server, headers, "big.txt", b"a" * UPLOAD)
     _check_refusal(answer)
-    assert _files(server) == []
+    assert _files(server) == []  # the partial file in uploads/tmp was removed
     assert _attachments(server, headers) == []
     for pid in workers(server):
         resource.prlimit(
             pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
         )
-    assert _upload(server, headers, "big.txt", b"a" * (3 * limit)).status_code == 201
+    assert _upload(server, headers, "big.txt", b"a" * UPLOAD).status_code == 201
     assert len(_attachments(server, headers)) == 1
 
 

@@ -130,6 +130,10 @@ def test_presence_with_two_socketio_clients(live_server):
     viewer = socketio.Client(reconnection=False)
     editor = socketio.Client(reconnection=False)
     guest = socketio.Client(reconnection=False)
+    other = socketio.Client(reconnection=False)  # in another page's room all along
+    sentinel = socketio.Client(reconnection=False)
+    other_seen: list[dict] = []
+    other.on("presence", other_seen.append, namespace="/pages")
 
     @viewer.on("presence", namespace="/pages")
     def on_presence(data):
@@ -146,6 +150,9 @@ def test_presence_with_two_socketio_clients(live_server):
         return False
 
     try:
+        other.connect(live_server.url, namespaces=["/pages"], transports=["websocket"],
+                      wait_timeout=10)  # fmt: skip
+        other.call("join", {"slug": "Другая_страница"}, namespace="/pages", timeout=10)
         viewer.connect(live_server.url, headers={"Cookie": cookies[1]}, namespaces=["/pages"],
                        transports=["websocket"], wait_timeout=10)  # fmt: skip
         state = viewer.call("join", {"slug": "Общая_страница", "editing": False},
@@ -160,7 +167,6 @@ def test_presence_with_two_socketio_clients(live_server):
         names = [e for s in seen for e in s["editors"]]
         assert names[-1]["organization"] is None
 
-        # Another page's room does not hear about it.
         seen.clear()
         editor.call("editing", {"editing": False}, namespace="/pages", timeout=10)
         assert wait_for(lambda s: s["editors"] == [] and s["viewers"] == 2)
@@ -178,7 +184,18 @@ def test_presence_with_two_socketio_clients(live_server):
                            namespace="/pages", timeout=10)  # fmt: skip
         assert state["editors"] == [] and state["viewers"] == 2
         assert "error" in guest.call("join", {"slug": "../x"}, namespace="/pages", timeout=10)
+
+        # Another page's room heard none of it: a sentinel joins that page, and by the time
+        # its presence arrives there, nothing about Общая_страница had come before it.
+        sentinel.connect(live_server.url, namespaces=["/pages"], transports=["websocket"],
+                         wait_timeout=10)  # fmt: skip
+        sentinel.call("join", {"slug": "Другая_страница"}, namespace="/pages", timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(s["viewers"] == 2 for s in other_seen):
+            time.sleep(0.05)
+        assert [s["viewers"] for s in other_seen] == [1, 2], other_seen  # its own, the sentinel
+        assert all(s["slug"] == "Другая_страница" and s["editors"] == [] for s in other_seen)
     finally:
-        for client in (viewer, editor, guest):
+        for client in (viewer, editor, guest, other, sentinel):
             if client.connected:
                 client.disconnect()

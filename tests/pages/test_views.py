@@ -189,7 +189,9 @@ def test_editor_errors_keep_text(client, wiki, auth, users):
         "/wiki/Пчёлки_Bee-Bot/edit",
         data={"body": "x" * (1024 * 1024 + 5), "base_revision": "1", "csrf_token": auth.csrf()},
     )
-    assert response.status_code == 422 and "больше 1 МБ" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "больше 1 МБ" in html
+    assert ">" + "x" * (1024 * 1024 + 5) + "</textarea>" in html  # nothing typed is lost
 
 
 FORBIDDEN = [
