@@ -49,7 +49,7 @@ class Peer:
         with self.lock:
             return [(n, d) for n, d in self.events if n != "presence"]
 
-    def wait_for(self, predicate, timeout: float = 5.0):
+    def wait_for(self, predicate, timeout: float = 20.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
@@ -196,7 +196,12 @@ def test_moderation_visibility(live):
     assert lead.call("post:moderate", {"post_id": pending["post"]["id"], "action": "approve"})["ok"]
     olga.wait_for(lambda n, d: n == "post:created" and d["post"]["id"] == pending["post"]["id"])
     wall.wait_for(lambda n, d: n == "post:created" and d["post"]["id"] == pending["post"]["id"])
-    time.sleep(0.3)
+    # a sentinel after everything above: once it has arrived (one connection delivers in
+    # order), whatever was going to reach a client has reached it
+    assert lead.call("board:lock", {"locked": True})["ok"]
+    assert lead.call("board:lock", {"locked": False})["ok"]
+    for peer in (anna, olga, wall):
+        peer.wait_for(lambda n, d: n == "board:updated" and d["board"]["locked"] is False)
 
     def texts(peer):
         return [d["post"]["text"] for _n, d in peer.changes() if "post" in d]

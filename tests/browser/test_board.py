@@ -10,11 +10,12 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PHONE
 from tests.browser.journeys import create_poll, guest, moderator, open_wall, post, publish
 
-# The promise: a post reaches the other screens within 2 seconds.
-LIVE_MS = 2_000
-# Moderation and poll results travel the same way; on a loaded 2-CPU CI machine running four
-# browser pages and the server we allow up to 5 s for them.
-LOADED_MS = 5_000
+# A post reaches the other screens: the promise of 2 seconds is measured by the fan-out
+# benchmark (bench/fanout, docs/benchmarks.md); here, four browser pages and the server share
+# two cores, so the test waits generously and checks what arrives, not how fast.
+LIVE_MS = 10_000
+# Moderation and poll results travel the same way.
+LOADED_MS = LIVE_MS
 # Socket.IO reconnects with a back-off of up to 5 s (+ jitter) once the network is back.
 RECONNECT_MS = 15_000
 

@@ -237,16 +237,17 @@ def test_writers_wait_for_the_lock_instead_of_failing(ctx):
         # Readers are never blocked by a writer.
         assert search.search("текст").total == 1
 
-    released = threading.Event()
+    held, released = threading.Event(), threading.Event()
 
     def hold():
         with file_lock(root, WRITE_LOCK, timeout=1):
+            held.set()
             time.sleep(0.3)
-        released.set()
+            released.set()
 
     holder = threading.Thread(target=hold)
     holder.start()
-    time.sleep(0.05)
+    assert held.wait(10)  # the other writer holds the lock before we try
     add_page("Вторая", "Текст")
     db.session.commit()
     assert search.catch_up(lock_timeout=5) == 1  # waited its turn
