@@ -135,7 +135,9 @@ class Server:
 
 
 def kb_server(data_dir: Path, name: str = "kb-serve", **extra_env: str) -> Server:
-    env = kb_env(data_dir, KB_BENCH="1", **extra_env)
+    # every simulated participant comes from localhost: lift the per-address join limits
+    many = {"KB_BOARD_JOINS_PER_MINUTE": "1000000", "KB_BOARD_JOINS_PER_HOUR": "1000000"}
+    env = kb_env(data_dir, KB_BENCH="1", **{**many, **extra_env})
     return Server([PYTHON, "-c", "from kb.cli import main; main()", "serve"], env, name=name)
 
 

@@ -52,6 +52,8 @@ def start_server(root: Path) -> tuple[subprocess.Popen, str, str]:
         "KB_DATA_DIR": str(root),
         "KB_PORT": str(port),
         "KB_BOARD_POSTS_PER_MINUTE": "1000",
+        "KB_BOARD_JOINS_PER_MINUTE": "1000000",  # all participants come from localhost
+        "KB_BOARD_JOINS_PER_HOUR": "1000000",
     }
     env.pop("KB_DATABASE_URL", None)
     kb(env, "init")

@@ -16,7 +16,7 @@ def asset_dir(name: str) -> Path:
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    from kb import api, assets, cli, errors, i18n, security, views
+    from kb import api, assets, cli, errors, i18n, security, urls, views
     from kb.accounts import bp as accounts_bp
     from kb.board import bp as board_bp
     from kb.config import build_config
@@ -55,4 +55,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(consult_bp)
     cli.init_app(app)
+    urls.init_app(app)  # last: its Host check runs before every other hook
+    if app.config["KB_PROXIES"]:
+        # Outermost, so Socket.IO and the login limits see the client's address and scheme.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = int(app.config["KB_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     return app

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import tarfile
 import time
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ from kb.errors import Conflict, InvalidInput
 from kb.models import import_all_models
 
 FORMAT_VERSION = 1
-SKIPPED_TABLES = {"alembic_version"}
+# login_throttles: failed sign-ins of the last day, not worth restoring anywhere else.
+SKIPPED_TABLES = {"alembic_version", "login_throttles"}
 
 
 @dataclass
@@ -93,7 +95,11 @@ def create_backup(path: Path) -> BackupSummary:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    with tarfile.open(partial, "w:gz") as archive:
+    # The archive holds password hashes and private answers: readable by its owner only,
+    # whatever the umask. fchmod also covers a partial file left by a crashed run.
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
         with db.engine.connect() as connection, connection.begin():
             for table in _tables():
                 rows = connection.execute(sa.select(table).order_by(*table.primary_key.columns))

@@ -3,8 +3,11 @@
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from kb.urls import check_base_url, trusted_hosts
 
 TRUE_WORDS = {"1", "true", "yes", "on", "да"}
 
@@ -60,12 +63,25 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "KB_PUBLIC_READ": env_flag("KB_PUBLIC_READ", True),
         "KB_MAX_UPLOAD_MB": env_int("KB_MAX_UPLOAD_MB", 20),
         "KB_NETWORK_NAME": os.environ.get("KB_NETWORK_NAME", "Методкабинет"),
-        "KB_LOGIN_LIMIT": os.environ.get("KB_LOGIN_LIMIT", "5 per minute"),
+        # Failed sign-ins allowed from one client address (see KB_PROXIES behind nginx).
+        "KB_LOGIN_LIMIT": os.environ.get("KB_LOGIN_LIMIT", "10 per minute"),
+        # Failed sign-ins of one account before each further attempt waits 2^n seconds.
+        "KB_LOGIN_DELAY_AFTER": env_int("KB_LOGIN_DELAY_AFTER", 5),
+        # Reverse proxies in front of kb serve whose X-Forwarded-For/-Proto are trusted.
+        "KB_PROXIES": env_int("KB_PROXIES", 0),
+        # The site's address for links in e-mails, feeds, calendars, QR codes (kb.urls).
+        "KB_BASE_URL": os.environ.get("KB_BASE_URL") or None,
+        "KB_TRUSTED_HOSTS": os.environ.get("KB_TRUSTED_HOSTS") or None,
+        "KB_REMEMBER_DAYS": env_int("KB_REMEMBER_DAYS", 30),
         "KB_SECURE_COOKIES": env_flag("KB_SECURE_COOKIES", False),
         "KB_WORKERS": env_int("KB_WORKERS", 1),
         "KB_WORKER_CONNECTIONS": env_int("KB_WORKER_CONNECTIONS", 4000),
         "KB_BOARD_POSTS_PER_MINUTE": env_int("KB_BOARD_POSTS_PER_MINUTE", 10),
         "KB_BOARD_MAX_PARTICIPANTS": env_int("KB_BOARD_MAX_PARTICIPANTS", 2000),
+        "KB_BOARD_JOINS_PER_MINUTE": env_int("KB_BOARD_JOINS_PER_MINUTE", 100),
+        "KB_BOARD_JOINS_PER_HOUR": env_int("KB_BOARD_JOINS_PER_HOUR", 300),
+        "KB_BOARD_LIKES_PER_MINUTE": env_int("KB_BOARD_LIKES_PER_MINUTE", 60),
+        "KB_SURVEY_RESPONSES_PER_HOUR": env_int("KB_SURVEY_RESPONSES_PER_HOUR", 30),
         "KB_PAGE_CACHE_MB": env_int("KB_PAGE_CACHE_MB", 16),
         "BABEL_DEFAULT_LOCALE": "ru",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("KB_TIMEZONE", "Europe/Moscow"),
@@ -76,14 +92,21 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "RATELIMIT_HEADERS_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": os.environ.get("KB_RATELIMIT_STORAGE", "memory://"),
+        # Shared by all processes: the message queue's Redis unless configured otherwise.
+        "RATELIMIT_STORAGE_URI": os.environ.get("KB_RATELIMIT_STORAGE")
+        or os.environ.get("KB_MESSAGE_QUEUE")
+        or "memory://",
         "JSON_SORT_KEYS": False,
     }
     config.update(overrides)
     config["KB_DATA_DIR"] = data_dir
     config["MAX_CONTENT_LENGTH"] = int(config["KB_MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+    config["KB_BASE_URL"] = check_base_url(config.get("KB_BASE_URL"))
+    if "TRUSTED_HOSTS" not in overrides:  # with a base URL, other Host headers get 400
+        config["TRUSTED_HOSTS"] = trusted_hosts(config["KB_BASE_URL"], config["KB_TRUSTED_HOSTS"])
     config["SESSION_COOKIE_SECURE"] = config["KB_SECURE_COOKIES"]
     config["REMEMBER_COOKIE_SECURE"] = config["KB_SECURE_COOKIES"]
+    config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(config["KB_REMEMBER_DAYS"]))
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = load_secret_key(config["KB_DATA_DIR"])
     return config

@@ -49,6 +49,10 @@ class TooLarge(DomainError):
     status = 413
 
 
+class RateLimited(DomainError):
+    status = 429
+
+
 STORAGE_ERRNOS = {
     errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
     errno.ENOTDIR, errno.ENOENT, errno.EIO,

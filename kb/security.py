@@ -98,7 +98,8 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return accounts.get_active_user(int(user_id)) if user_id.isdigit() else None
+        # "<id>:<session version>" (User.get_id): a raised version ends old sessions/cookies.
+        return accounts.user_for_session(user_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -9,7 +9,7 @@ import uuid
 import sqlalchemy as sa
 
 from kb import create_app
-from kb.backup import _encode, _tables
+from kb.backup import _encode, _tables, create_backup
 from kb.database import db
 from tests.conftest import kb_command
 
@@ -95,3 +95,24 @@ def test_restore_rejects_a_damaged_or_foreign_file(tmp_path):
     assert result.returncode == 2 and "не архив" in result.stderr
     result = run_kb(env, "restore", str(tmp_path / "missing.tar.gz"))
     assert result.returncode == 2 and "не найден" in result.stderr
+
+
+def test_backup_archive_is_readable_by_its_owner_only(tmp_path, app, users):
+    # The archive holds password hashes and private answers: never 0644 under a usual umask,
+    # also when it replaces an older archive or a partial file left by a crashed run.
+    archive = tmp_path / "backups" / "kb.tar.gz"
+    archive.parent.mkdir()
+    archive.write_bytes(b"old archive")
+    archive.chmod(0o644)
+    stale = archive.with_name(archive.name + ".partial")
+    stale.write_bytes(b"left by a crashed run")
+    stale.chmod(0o644)
+    old_umask = os.umask(0o022)
+    try:
+        with app.app_context():
+            create_backup(archive)
+    finally:
+        os.umask(old_umask)
+    assert archive.stat().st_mode & 0o777 == 0o600
+    with tarfile.open(archive) as tar:
+        assert json.load(tar.extractfile("manifest.json"))["tables"]["users"]["rows"] == 4

@@ -283,3 +283,55 @@ def test_page_presence_is_shared_between_processes(two_servers, editor_token):
         for client in (editor, viewer):
             if client.connected:
                 client.disconnect()
+
+
+def test_survey_live_counts_reach_organizers_on_another_process(two_servers, editor_token):
+    """The organizer's results page is served by one process, the respondent by the other."""
+    from tests.surveys.conftest import DEFINITION
+    from tests.surveys.test_http import answers_for
+
+    first, second = two_servers
+    anonymous = {**DEFINITION, "anonymous": True}  # guests answer, as many as come
+    created = api(first, editor_token, "POST", "/surveys", json=anonymous)
+    assert created.status_code == 201, created.text
+    survey_id = created.json()["id"]
+    assert api(first, editor_token, "POST", f"/surveys/{survey_id}/waves", json={}).ok
+    counts: list[dict] = []
+    arrived = threading.Event()
+    organizer = socketio.Client(reconnection=False)
+
+    @organizer.on("response", namespace="/surveys")
+    def on_response(data):
+        counts.append(data)
+        arrived.set()
+
+    try:
+        organizer.connect(
+            second.url,
+            namespaces=["/surveys"],
+            transports=["websocket"],
+            wait_timeout=10,
+            headers={"Cookie": login_cookie(second, "editor@example.org")},
+        )
+        ack = organizer.call("watch", {"survey_id": survey_id}, namespace="/surveys", timeout=10)
+        assert ack == {"ok": True, "total": 0}
+        for n in range(1, 3):
+            body = {
+                "answers": answers_for(created.json()),
+                "idempotency_key": uuid.uuid4().hex,
+                "code": created.json()["code"],  # the survey link's code, as a phone has it
+                "device_id": uuid.uuid4().hex,  # two phones
+            }
+            sent = requests.post(
+                f"{first.url}/api/v1/surveys/{survey_id}/responses", json=body, timeout=30
+            )
+            assert sent.status_code in (200, 201), sent.text
+            deadline = time.monotonic() + LIVE_TIMEOUT
+            while not any(c["total"] == n for c in counts):
+                assert time.monotonic() < deadline, f"count {n} never arrived: {counts}"
+                arrived.wait(0.2)
+                arrived.clear()
+        assert counts[-1] == {"survey_id": survey_id, "wave": 1, "wave_count": 2, "total": 2}
+    finally:
+        if organizer.connected:
+            organizer.disconnect()

@@ -59,10 +59,16 @@ class User(UserMixin, db.Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[datetime | None]
+    # Part of every session and remember-me cookie; raising it ends them all (password
+    # change, deactivation, «Выйти на всех устройствах»).
+    session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     organization: so.Mapped[Organization | None] = so.relationship(
         back_populates="users", lazy="joined"
     )
+
+    def get_id(self) -> str:  # Flask-Login: what the session and the remember cookie hold
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated users cannot log in
@@ -83,6 +89,17 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins for one e-mail address (known or not), shared by every process."""
+
+    __tablename__ = "login_throttles"
+
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), primary_key=True)
+    failures: so.Mapped[int] = so.mapped_column(default=0)
+    last_failed_at: so.Mapped[datetime] = so.mapped_column(index=True)
+    retry_at: so.Mapped[datetime | None]
 
 
 class ApiToken(db.Model):

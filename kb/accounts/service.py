@@ -1,23 +1,40 @@
 """What can be done with accounts, organizations, invitations and API tokens."""
 
 import hashlib
+import math
 import re
 import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import format_time, format_timedelta
 from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kb.accounts.models import ApiToken, Invitation, Organization, OrganizationKind, Role, User
+from kb.accounts.models import (
+    ApiToken,
+    Invitation,
+    LoginThrottle,
+    Organization,
+    OrganizationKind,
+    Role,
+    User,
+)
 from kb.database import db, utcnow
-from kb.errors import Conflict, InvalidInput, NotFound
+from kb.errors import Conflict, InvalidInput, NotFound, RateLimited
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
 INVITATION_DAYS = 14
 # Checked against when the e-mail is unknown, so a login takes the same time either way.
 _DUMMY_HASH = generate_password_hash("never-a-real-password")
+# Past KB_LOGIN_DELAY_AFTER failed sign-ins of one e-mail, the n-th failure makes the next
+# attempt wait 2^n seconds, at most this long: the owner is slowed down, never locked out.
+LOGIN_DELAY_MAX_SECONDS = 15 * 60
+# Failures older than this are forgotten (and their rows deleted on the next failure).
+LOGIN_FAILURES_KEPT = timedelta(days=1)
 
 
 def _sha256(token: str) -> str:
@@ -134,8 +151,111 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+# --- failed sign-ins: a growing delay per e-mail, kept in the database ---------------------
+# Keyed by the e-mail as typed (normalized), known or not, so the delay does not tell which
+# accounts exist. The database makes it hold across every process and node. The per-address
+# limit (KB_LOGIN_LIMIT) is Flask-Limiter's, in kb.accounts.views.
+
+
+def _throttle_key(email: str) -> str:
+    return (email or "").strip().lower()[:254]
+
+
+def login_delay(failures: int) -> int:
+    """Seconds the next sign-in waits after ``failures`` failed ones in a row (0: no wait)."""
+    if failures < int(current_app.config["KB_LOGIN_DELAY_AFTER"]):
+        return 0
+    return min(2 ** min(failures, 30), LOGIN_DELAY_MAX_SECONDS)
+
+
+def check_login_allowed(email: str) -> None:
+    """Raise RateLimited (with ``retry_after`` seconds) while the e-mail's delay runs."""
+    throttle = db.session.get(LoginThrottle, _throttle_key(email))
+    now = utcnow()
+    if throttle is None or throttle.retry_at is None or throttle.retry_at <= now:
+        return
+    seconds = math.ceil((throttle.retry_at - now).total_seconds())
+    # Under a minute in seconds, else in whole minutes rounded up: never earlier than true.
+    minutes = math.ceil(seconds / 60)
+    wait = timedelta(seconds=seconds) if seconds <= 60 else timedelta(minutes=minutes)
+    raise RateLimited(
+        _(
+            "Слишком много попыток входа в эту учётную запись. Попробуйте снова в %(time)s "
+            "(осталось ждать: %(wait)s).",
+            time=format_time(throttle.retry_at, "HH:mm:ss"),
+            wait=format_timedelta(wait, threshold=1),
+        ),
+        retry_after=seconds,
+    )
+
+
+def _upsert_failure(key: str, now) -> None:
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(LoginThrottle).values(email=key, failures=1, last_failed_at=now)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[LoginThrottle.email],
+            set_={"failures": LoginThrottle.failures + 1, "last_failed_at": now},
+        )
+    )
+
+
+def record_failed_login(email: str) -> None:
+    """Count one failed sign-in of this e-mail (atomically, for concurrent processes)."""
+    key, now = _throttle_key(email), utcnow()
+    db.session.execute(
+        sa.delete(LoginThrottle).where(LoginThrottle.last_failed_at < now - LOGIN_FAILURES_KEPT)
+    )
+    _upsert_failure(key, now)
+    throttle = db.session.get(LoginThrottle, key, populate_existing=True)
+    delay = login_delay(throttle.failures)
+    throttle.retry_at = now + timedelta(seconds=delay) if delay else None
+    db.session.commit()
+
+
+def sign_in(email: str, password: str) -> User | None:
+    """``authenticate`` behind the per-e-mail delay: RateLimited while it runs, a failure
+    counted, a success forgetting the failures."""
+    check_login_allowed(email)
+    user = authenticate(email, password)
+    if user is None:
+        record_failed_login(email)
+        return None
+    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.email == _throttle_key(email)))
+    db.session.commit()
+    return user
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def user_for_session(identity: str) -> User | None:
+    """The active user of a session or remember cookie holding ``"<id>:<session version>"``
+    (User.get_id); None when the version was raised since (or for a bare id of old)."""
+    user_id, _sep, version = (identity or "").partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = get_active_user(int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of the user (call before the commit)."""
+    user.session_version = User.session_version + 1
+
+
+def end_all_sessions(user: User) -> None:
+    """«Выйти на всех устройствах»."""
+    end_sessions(user)
+    db.session.commit()
+
+
 def set_password(user: User, password: str) -> None:
+    """Set a new password; every session signed in with the old one ends."""
     user.password_hash = generate_password_hash(check_password(password))
+    end_sessions(user)
     db.session.commit()
 
 
@@ -145,7 +265,10 @@ def change_role(user: User, role: str) -> None:
 
 
 def set_active(user: User, active: bool) -> None:
+    """Switch an account on or off; switching off ends its sessions for good."""
     user.active = active
+    if not active:
+        end_sessions(user)
     db.session.commit()
 
 

@@ -2,16 +2,25 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user, login_user, logout_user
 
 from kb.accounts import bp, service
 from kb.accounts.models import Organization, OrganizationKind, Role
-from kb.errors import DomainError
+from kb.errors import DomainError, RateLimited
 from kb.extensions import limiter
 from kb.security import require_login, require_role
+from kb.urls import external_url
 
 ROLE_LABELS = {
     "admin": lazy_gettext("Организатор сети"),
@@ -46,19 +55,34 @@ def _login_limit() -> str:
     return current_app.config["KB_LOGIN_LIMIT"]
 
 
-def _login_key() -> str:
-    return f"{request.remote_addr}|{request.form.get('email', '').strip().lower()}"
+def _failed_sign_in(response) -> bool:
+    return response.status_code == 401
 
 
+def _refused_for_now(error: RateLimited, template: str, **context):
+    flash(error.message, "error")
+    response = make_response(render_template(template, **context), error.status)
+    response.headers["Retry-After"] = str(error.extra["retry_after"])
+    return response
+
+
+# KB_LOGIN_LIMIT counts failed sign-ins per client address (the limiter's key: the address,
+# which ProxyFix takes from X-Forwarded-For behind KB_PROXIES proxies); successes are free,
+# so a seminar hall behind one NAT address can sign in at once. Each account (each e-mail)
+# is slowed down on its own by service.sign_in, in the database.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, key_func=_login_key, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_sign_in)
 def login():
     """Sign in with e-mail and password."""
     if request.method == "POST":
-        user = service.authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        email = request.form.get("email", "")
+        try:
+            user = service.sign_in(email, request.form.get("password", ""))
+        except RateLimited as error:
+            return _refused_for_now(error, "accounts/login.html", email=email)
         if user is None:
             flash(_("Неверный адрес или пароль (или учётная запись отключена)."), "error")
-            return render_template("accounts/login.html", email=request.form.get("email", "")), 401
+            return render_template("accounts/login.html", email=email), 401
         login_user(user, remember=bool(request.form.get("remember")))
         flash(_("Добро пожаловать, %(name)s!", name=user.name), "success")
         return redirect(_safe_next(request.args.get("next")))
@@ -124,18 +148,39 @@ def revoke_token(token_id: int):
 @bp.route("/account/password", methods=["POST"])
 @require_login
 def change_password():
-    """Change one's own password."""
-    if service.authenticate(current_user.email, request.form.get("current", "")) is None:
+    """Change one's own password; other browsers signed in as this person are signed out."""
+    user = current_user._get_current_object()
+    try:
+        allowed = service.sign_in(user.email, request.form.get("current", "")) is not None
+    except RateLimited as error:
+        flash(error.message, "error")
+        return redirect(url_for("accounts.account"))
+    if not allowed:
         flash(_("Текущий пароль указан неверно."), "error")
     elif request.form.get("password") != request.form.get("password2"):
         flash(_("Пароли не совпадают."), "error")
     else:
         try:
-            service.set_password(current_user, request.form.get("password", ""))
-            flash(_("Пароль изменён."), "success")
+            service.set_password(user, request.form.get("password", ""))
         except DomainError as error:
             flash(error.message, "error")
+        else:
+            # The new session version ended this session too: sign this browser in again,
+            # renewing its remember-me cookie if it had one.
+            cookie_name = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            login_user(user, remember=cookie_name in request.cookies)
+            flash(_("Пароль изменён. На других устройствах нужно войти заново."), "success")
     return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@require_login
+def logout_everywhere():
+    """Sign out in every browser and device, this one included."""
+    service.end_all_sessions(current_user._get_current_object())
+    logout_user()
+    flash(_("Вы вышли на всех устройствах."), "success")
+    return redirect(url_for("core.home"))
 
 
 # --- administration -------------------------------------------------------------------------
@@ -163,7 +208,7 @@ def admin_users():
                     organization,
                     current_user,
                 )
-                invite_link = url_for("accounts.accept_invitation", token=token, _external=True)
+                invite_link = external_url("accounts.accept_invitation", token=token)
                 flash(_("Приглашение создано. Отправьте ссылку человеку."), "success")
             else:
                 service.create_user(

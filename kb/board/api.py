@@ -2,9 +2,10 @@
 
 Participants without an account identify themselves with the token from ``join`` in the
 ``X-Board-Token`` header; signed-in users (session or Bearer token) act under their account.
+A post may be signed with another ``name`` only by moderators and Bearer-token integrations.
 """
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +14,7 @@ from kb.board import export
 from kb.board import service as boards
 from kb.errors import NotAuthenticated
 from kb.security import require_role
+from kb.urls import external_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1/boards")
 
@@ -59,8 +61,8 @@ def create_board():
     body = {
         "id": board.id,
         "code": board.code,
-        "url": url_for("board.join", code=board.code, _external=True),
-        "wall_url": url_for("board.wall", code=board.code, _external=True),
+        "url": external_url("board.join", code=board.code),
+        "wall_url": external_url("board.wall", code=board.code),
     }
     return jsonify(body), 201, {"Location": body["url"]}
 
@@ -88,7 +90,13 @@ def update_board(code: str):
 def join(code: str):
     """Become a participant (or come back with a token)."""
     data = json_body()
-    joined = boards.join_board(code, user=_user(), name=data.get("name"), token=data.get("token"))
+    joined = boards.join_board(
+        code,
+        user=_user(),
+        name=data.get("name"),
+        token=data.get("token"),
+        browser=session.get(boards.BROWSER_SESSION_KEY),  # a browser that opened the page
+    )
     return jsonify(
         {
             "token": joined.token,
@@ -111,6 +119,7 @@ def create_post(code: str):
         data.get("column"),
         user=_user(),
         name=data.get("name"),
+        integration=bool(g.get("token_authenticated")),
     )
     return jsonify({"post": boards.post_payload(post), "seq": post.seq}), 201
 

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
@@ -90,8 +90,16 @@ def _leave_current(sid: str) -> None:
 @handler("join")
 def on_join(data: dict) -> dict:
     wall = bool(data.get("wall"))
+    since = data.get("since")
+    if since is not None:
+        boards.check_since(since)  # before anything changes: a bad value leaves no trace
     joined = boards.join_board(
-        data.get("code"), user=_user(), name=data.get("name"), token=data.get("token"), wall=wall
+        data.get("code"),
+        user=_user(),
+        name=data.get("name"),
+        token=data.get("token"),
+        wall=wall,
+        browser=session.get(boards.BROWSER_SESSION_KEY),  # set by the board page
     )
     board, participant = joined.board, joined.participant
     moderator = joined.moderator and not wall
@@ -127,7 +135,6 @@ def on_join(data: dict) -> dict:
         "participants": boards.participant_count(board),
         **boards.own_marks(participant),
     }
-    since = data.get("since")
     if since is not None:
         events = boards.events_since(board, since, participant, moderator)
         if events is not None:

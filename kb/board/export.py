@@ -1,8 +1,5 @@
 """A board as CSV, as Markdown, and as a wiki page («Сохранить в базу знаний»)."""
 
-import csv
-import io
-import re
 from datetime import datetime
 from typing import Any
 
@@ -14,19 +11,12 @@ from kb.board import service as boards
 from kb.board.models import Board, Poll, PollKind, PollStatus, Post
 from kb.board.seminars import KIND_LABELS
 from kb.database import db, mark_write_transaction
-
-_CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~!])")
+from kb.pages.markdown_escape import escape_markdown, escape_markdown_inline
+from kb.spreadsheets import spreadsheet_csv
 
 
 def _local(moment: datetime) -> str:
     return format_datetime(moment, "dd.MM.yyyy HH:mm")
-
-
-def _csv_cell(value: Any) -> str:
-    """Neutralize spreadsheet formulas (CSV injection) in user text."""
-    text = str(value)
-    return "'" + text if text.startswith(_CSV_FORMULA) else text
 
 
 def _published(board: Board) -> list[Post]:
@@ -34,48 +24,34 @@ def _published(board: Board) -> list[Post]:
 
 
 def export_csv(board: Board) -> str:
-    """Published posts, one row each; UTF-8 with BOM so spreadsheet programs read Cyrillic."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            _("Колонка"),
-            _("Автор"),
-            _("Текст"),
-            _("Лайки"),
-            _("Комментарии"),
-            _("Закреплено"),
-            _("Создано"),
-        ]
-    )
+    """Published posts, one row each, in the CSV dialect of ``kb.spreadsheets``."""
+    header = [
+        _("Колонка"),
+        _("Автор"),
+        _("Текст"),
+        _("Лайки"),
+        _("Комментарии"),
+        _("Закреплено"),
+        _("Создано"),
+    ]
+    rows = []
     for title, posts in boards.column_groups(board, _published(board)):
         for post in posts:
             comments = " | ".join(
                 f"{c.author_name or _('Аноним')}: {c.text}" for c in post.comments
             )
-            writer.writerow(
+            rows.append(
                 [
-                    _csv_cell(title),
-                    _csv_cell(post.author_name or _("Аноним")),
-                    _csv_cell(post.text),
+                    title,
+                    post.author_name or _("Аноним"),
+                    post.text,
                     post.like_count,
-                    _csv_cell(comments),
+                    comments,
                     _("да") if post.pinned else "",
                     _local(post.created_at),
                 ]
             )
-    return "\ufeff" + out.getvalue()
-
-
-def md_escape(text: str) -> str:
-    """Plain text that Markdown shows as typed (no headings, links, HTML or emphasis)."""
-    lines = []
-    for line in text.split("\n"):
-        line = _MD_SPECIAL.sub(r"\\\1", line)
-        line = re.sub(r"^(\s*)([-+=])", r"\1\\\2", line)
-        line = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", line)
-        lines.append(line)
-    return "  \n".join(lines)
+    return spreadsheet_csv(header, rows)
 
 
 def _poll_markdown(poll: Poll) -> list[str]:
@@ -85,7 +61,7 @@ def _poll_markdown(poll: Poll) -> list[str]:
         PollKind.WORDS.value: _("облако слов"),
     }
     lines = [
-        f"### {md_escape(poll.question)}",
+        f"### {escape_markdown_inline(poll.question)}",
         "",
         _("%(kind)s, ответили: %(n)s", kind=kinds[poll.kind], n=poll.vote_count),
         "",
@@ -100,28 +76,28 @@ def _poll_markdown(poll: Poll) -> list[str]:
     lines += [f"| {header} | {votes} | % |", "|---|---:|---:|"]
     for option in options:
         share = round(100 * option.votes / poll.vote_count) if poll.vote_count else 0
-        lines.append(f"| {md_escape(option.text)} | {option.votes} | {share} |")
+        lines.append(f"| {escape_markdown_inline(option.text)} | {option.votes} | {share} |")
     return [*lines, ""]
 
 
 def export_markdown(board: Board) -> str:
     """Posts grouped by column (pinned and most liked first), comments, poll results."""
-    lines = [f"# {md_escape(board.title)}", ""]
+    lines = [f"# {escape_markdown_inline(board.title)}", ""]
     seminar = board.seminar
     if seminar is not None:
         lines += [
             _(
                 "%(kind)s «%(title)s», %(when)s.",
                 kind=str(KIND_LABELS[seminar.kind]).capitalize(),
-                title=md_escape(seminar.title),
+                title=escape_markdown_inline(seminar.title),
                 when=_local(seminar.starts_at),
             ),
             "",
         ]
         if seminar.speakers:
-            lines += [f"{_('Спикеры')}: {md_escape(seminar.speakers)}", ""]
+            lines += [f"{_('Спикеры')}: {escape_markdown_inline(seminar.speakers)}", ""]
     if board.description:
-        lines += [md_escape(board.description), ""]
+        lines += [escape_markdown(board.description), ""]
     posts = _published(board)
     lines += [
         _(
@@ -133,23 +109,23 @@ def export_markdown(board: Board) -> str:
         "",
     ]
     for title, items in boards.column_groups(board, posts):
-        lines += [f"## {md_escape(title)}", ""]
+        lines += [f"## {escape_markdown_inline(title)}", ""]
         if not items:
             lines += [_("Записей нет."), ""]
         for post in boards.top_posts(items):
-            marks = [f"**{md_escape(post.author_name or _('Аноним'))}**"]
+            marks = [f"**{escape_markdown_inline(post.author_name or _('Аноним'))}**"]
             if post.like_count:
                 marks.append(_("лайков: %(n)s", n=post.like_count))
             if post.pinned:
                 marks.append(_("закреплено"))
             lines += [
-                f"- {md_escape(post.text)}".replace("  \n", "  \n  "),
+                "- " + escape_markdown(post.text, separator="  \n  "),
                 f"  — {', '.join(marks)}",
             ]
             for comment in post.comments:
                 lines.append(
-                    f"    - {md_escape(comment.author_name or _('Аноним'))}: "
-                    f"{md_escape(comment.text)}".replace("  \n", "  \n      ")
+                    f"    - {escape_markdown_inline(comment.author_name or _('Аноним'))}: "
+                    + escape_markdown(comment.text, separator="  \n      ")
                 )
         lines.append("")
     polls = [p for p in boards.visible_polls(board) if p.status != PollStatus.DRAFT]

@@ -1,9 +1,16 @@
-"""OpenAPI fragments of the board API (merged into /api/v1/openapi.json by kb.api)."""
+"""OpenAPI fragments of the board API (merged into /api/v1/openapi.json by kb.api).
 
-_ERR = {
-    "description": "Ошибка",
+Every number that names something (post, poll, column, option, seminar ids) is an integer
+from 1 to 2**31-1 and ``since``/``seq`` from 0 to 2**31-1; outside that range the answer is
+422 (in the body) or 404 (in the path), never 500.
+"""
+
+ID_MAX = 2**31 - 1
+
+_ERR_BODY = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
+_ERR = {"description": "Ошибка", **_ERR_BODY}
 
 
 def _json(ref: str, description: str = "OK") -> dict:
@@ -20,17 +27,38 @@ def _body(ref: str) -> dict:
     }
 
 
+_ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
+_SEQ = {"type": "integer", "minimum": 0, "maximum": ID_MAX}
+_COLUMN = {
+    "description": (
+        "Колонка: её id или точное название (строка). Не указана — первая колонка доски. "
+        "Строка сначала сравнивается с названиями, затем читается как id."
+    ),
+    "oneOf": [_ID, {"type": "string", "minLength": 1, "maxLength": 100}],
+}
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
-POST_ID = {"name": "post_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-POLL_ID = {"name": "poll_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+POST_ID = {"name": "post_id", "in": "path", "required": True, "schema": _ID}
+POLL_ID = {"name": "poll_id", "in": "path", "required": True, "schema": _ID}
 TOKEN = {
     "name": "X-Board-Token",
     "in": "header",
     "required": False,
-    "description": "Токен участника из join (для участников без учётной записи).",
-    "schema": {"type": "string"},
+    "description": (
+        "Как участник без учётной записи называет себя по HTTP: токен из ответа join "
+        "(POST /api/v1/boards/{code}/join). Без заголовка действует вошедший пользователь "
+        "(сессия или Bearer-токен); без того и другого — 401."
+    ),
+    "schema": {"type": "string", "maxLength": 100},
 }
-ERRORS = {"400": _ERR, "401": _ERR, "403": _ERR, "404": _ERR, "409": _ERR, "422": _ERR}
+ERRORS = {
+    "400": _ERR,
+    "401": _ERR,
+    "403": _ERR,
+    "404": _ERR,
+    "409": _ERR,
+    "422": _ERR,
+    "429": {"description": "Слишком часто (ограничение частоты)", **_ERR_BODY},
+}
 
 
 def _op(summary: str, ok: dict, *, body: str | None = None, params=(), status: str = "200"):
@@ -64,7 +92,15 @@ PATHS = {
         ),
     },
     "/api/v1/boards/{code}/join": {
-        "post": _op("Присоединиться к доске", _json("Joined"), body="Join", params=[CODE])
+        "post": {
+            **_op("Присоединиться к доске", _json("Joined"), body="Join", params=[CODE]),
+            "description": (
+                "Без token создаёт нового участника; с token из прошлого join возвращает "
+                "того же. Новых участников с одного адреса — не больше "
+                "KB_BOARD_JOINS_PER_MINUTE в минуту и KB_BOARD_JOINS_PER_HOUR в час "
+                "(по умолчанию 100 и 300), дальше 429."
+            ),
+        }
     },
     "/api/v1/boards/{code}/posts": {
         "post": _op(
@@ -181,7 +217,7 @@ SCHEMAS = {
             "anonymous": _BOOL,
             "likes": _BOOL,
             "comments": _BOOL,
-            "seminar_id": _INT,
+            "seminar_id": _ID,
         },
     },
     "BoardCreated": {
@@ -195,7 +231,7 @@ SCHEMAS = {
             "description": _STR,
             "columns": {
                 "type": "array",
-                "items": {"type": "object", "properties": {"id": _INT, "title": _STR}},
+                "items": {"type": "object", "properties": {"id": _ID, "title": _STR}},
             },
             "moderated": _BOOL,
             "anonymous": _BOOL,
@@ -297,8 +333,15 @@ SCHEMAS = {
         "required": ["text"],
         "properties": {
             "text": {"type": "string", "maxLength": 1000},
-            "column": _INT,
-            "name": {"type": "string", "maxLength": 60},
+            "column": _COLUMN,
+            "name": {
+                "type": "string",
+                "maxLength": 60,
+                "description": (
+                    "Подпись записи другим именем: только ведущий доски или интеграция с "
+                    "Bearer-токеном; участник — только своим именем из join (иначе 403)."
+                ),
+            },
         },
     },
     "Text": {"type": "object", "required": ["text"], "properties": {"text": _STR}},
@@ -307,7 +350,7 @@ SCHEMAS = {
         "required": ["action"],
         "properties": {
             "action": {"enum": ["approve", "hide", "show", "pin", "unpin", "move"]},
-            "column": _INT,
+            "column": _COLUMN,
         },
     },
     "PostResult": {
@@ -337,7 +380,7 @@ SCHEMAS = {
     "Vote": {
         "type": "object",
         "properties": {
-            "choices": {"type": "array", "items": _INT},
+            "choices": {"type": "array", "items": _ID, "minItems": 1},
             "words": {"type": "array", "items": _STR, "maxItems": 3},
         },
     },

@@ -136,9 +136,10 @@ def check_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 def _int(value: Any) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise InvalidInput(_("Ожидалось число.")) from None
+    return number if 0 < number < 2**31 else 0  # names nothing instead of overflowing the db
 
 
 def create_seminar(user: User, data: dict[str, Any]) -> Seminar:

@@ -7,7 +7,9 @@ are the events sent (``kb.board.broadcast.publish``). A per-board lock in this p
 the sending order equal to the ``seq`` order.
 """
 
+import base64
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -21,8 +23,9 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from flask_babel import gettext as _
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
 from sqlalchemy import orm as so
 
 from kb.accounts.models import User
@@ -42,7 +45,15 @@ from kb.board.models import (
     PostStatus,
 )
 from kb.database import db, mark_write_transaction, utcnow
-from kb.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from kb.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+)
+from kb.extensions import limiter
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 CODE_LENGTH = 6
@@ -61,7 +72,18 @@ REPLAY_MAX = 2000  # a client further behind gets the full state instead of the 
 PRUNE_EVERY = 500  # every this many changes, events no client can replay any more are deleted
 DEFAULT_POSTS_PER_MINUTE = 10
 DEFAULT_MAX_PARTICIPANTS = 2000
+ID_MAX = 2**31 - 1  # ids and seqs are 32-bit integers in the database
+# Stuffing limits (issue 14), counted in Flask-Limiter's storage (see `_check_limits`). Many real
+# attendees share one school NAT address, so the per-address limits are sized for a room of
+# 60 or more joining and answering within the same minute.
+DEFAULT_JOINS_PER_MINUTE = 100  # new guest participants per address per board
+DEFAULT_JOINS_PER_HOUR = 300  # ... and per hour: one address cannot fill a 2,000 room
+DEFAULT_LIKES_PER_MINUTE = 60  # like/unlike changes per participant per board
+LIKE_TOGGLES_PER_POST = 5  # like/unlike changes of one post per participant per minute
+LIKES_PER_ADDRESS_FACTOR = 10  # likes per address per minute = factor x joins per minute
+BROWSER_SESSION_KEY = "board_browser"  # a random id of this browser in the Flask session
 
+_DIGITS = re.compile(r"[0-9]{1,10}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _LOCKS = [threading.Lock() for _i in range(64)]
 log = logging.getLogger(__name__)
@@ -119,12 +141,31 @@ def _check_bool(value: Any, what: str) -> bool:
 
 
 def _check_id(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    """A database id: an integer (or a string of digits) from 1 to ``ID_MAX``."""
+    if value is None or value == "":
         raise InvalidInput(_("Не указан номер: %(what)s.", what=what))
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(_("Не указан номер: %(what)s.", what=what)) from None
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        number = 0
+    if not 1 <= number <= ID_MAX:
+        raise InvalidInput(
+            _(
+                "Номер (%(what)s) должен быть целым числом от 1 до %(max)s.",
+                what=what,
+                max=ID_MAX,
+            )
+        )
+    return number
+
+
+def check_since(since: Any) -> int:
+    """The ``since`` of a catch-up: a seq from 0 to ``ID_MAX``."""
+    if isinstance(since, bool) or not isinstance(since, int) or not 0 <= since <= ID_MAX:
+        raise InvalidInput(_("«since» должен быть целым числом от 0 до %(max)s.", max=ID_MAX))
+    return since
 
 
 def normalize_code(code: Any) -> str:
@@ -135,6 +176,171 @@ def normalize_code(code: Any) -> str:
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+
+
+# ---------------------------------------------------------------- stuffing limits
+
+
+def _address() -> str | None:
+    """The client's address (HTTP request or Socket.IO connection), None outside requests."""
+    return request.remote_addr if has_request_context() else None
+
+
+def _setting(name: str, default: int) -> int:
+    return int(current_app.config.get(name, default))
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A rate limit: at most ``item`` hits of ``key``, else ``message`` (429)."""
+
+    item: RateLimitItem
+    key: tuple[str, ...]
+    message: str
+
+
+def _limit(item: RateLimitItem, key: tuple[Any, ...], message: str) -> Limit:
+    return Limit(item, ("board", *(str(part) for part in key)), message)
+
+
+def _rate_limiter():
+    return limiter.limiter if limiter.enabled and limiter.initialized else None
+
+
+# The counters live in Flask-Limiter's storage (KB_RATELIMIT_STORAGE, by default the
+# KB_MESSAGE_QUEUE Redis), so every process of the site shares them. They are never read or
+# written inside a database transaction: talking to the storage may yield to other
+# greenlets, and a yield while holding SQLite's write lock makes every other writer wait.
+# A storage that is down does not take the board with it: the limit is then not applied.
+
+
+def _check_limits(limits: list[Limit]) -> None:
+    """Refuse (RateLimited) when one of ``limits`` is used up; call before the change.
+
+    Ends the current transaction first, which may only have read (nothing is pending).
+    """
+    strategy = _rate_limiter()
+    if strategy is None or not limits:
+        return
+    if db.session().in_transaction():
+        db.session.rollback()
+    for limit in limits:
+        try:
+            within = strategy.test(limit.item, *limit.key)
+        except Exception:
+            log.warning("rate-limit storage failed; %s not checked", limit.key[1], exc_info=True)
+            return
+        if not within:
+            raise RateLimited(limit.message)
+
+
+def _spend_limits(limits: list[Limit]) -> None:
+    """Count one use of each of ``limits``; call after the change was committed.
+
+    Checking before and counting after lets only accepted changes count; requests running at
+    the same moment may together pass a limit by a few.
+    """
+    strategy = _rate_limiter()
+    if strategy is None:
+        return
+    for limit in limits:
+        try:
+            strategy.hit(limit.item, *limit.key)
+        except Exception:
+            log.warning("rate-limit storage failed; %s not counted", limit.key[1], exc_info=True)
+            return
+
+
+def _new_guest_limits(board_id: int) -> list[Limit]:
+    address = _address()
+    if address is None:
+        return []
+    per_minute = _setting("KB_BOARD_JOINS_PER_MINUTE", DEFAULT_JOINS_PER_MINUTE)
+    per_hour = _setting("KB_BOARD_JOINS_PER_HOUR", DEFAULT_JOINS_PER_HOUR)
+    return [
+        _limit(
+            RateLimitItemPerMinute(per_minute),
+            ("join", board_id, address),
+            _(
+                "Слишком много новых участников с вашего адреса: не больше %(n)s в минуту. "
+                "Подождите минуту и попробуйте снова.",
+                n=per_minute,
+            ),
+        ),
+        _limit(
+            RateLimitItemPerHour(per_hour),
+            ("join-hour", board_id, address),
+            _(
+                "Слишком много новых участников с вашего адреса: не больше %(n)s в час. "
+                "Обратитесь к ведущему.",
+                n=per_hour,
+            ),
+        ),
+    ]
+
+
+def _vote_limits(poll_id: int, participant: Participant) -> list[Limit]:
+    address = _address()
+    if address is None or participant.user_id is not None:
+        return []  # an account has one participant and one vote: nothing to stuff
+    per_minute = _setting("KB_BOARD_JOINS_PER_MINUTE", DEFAULT_JOINS_PER_MINUTE)
+    return [
+        _limit(
+            RateLimitItemPerMinute(per_minute),
+            ("vote", poll_id, address),
+            _(
+                "Слишком много ответов на этот опрос с вашего адреса за минуту. "
+                "Подождите минуту и попробуйте снова."
+            ),
+        )
+    ]
+
+
+def _like_limits(board_id: int, post_id: int, participant: Participant) -> list[Limit]:
+    per_minute = _setting("KB_BOARD_LIKES_PER_MINUTE", DEFAULT_LIKES_PER_MINUTE)
+    limits = [
+        _limit(
+            RateLimitItemPerMinute(LIKE_TOGGLES_PER_POST),
+            ("like", post_id, participant.id),
+            _(
+                "Слишком часто: отметку одной записи можно менять не больше %(n)s раз в минуту.",
+                n=LIKE_TOGGLES_PER_POST,
+            ),
+        ),
+        _limit(
+            RateLimitItemPerMinute(per_minute),
+            ("likes", board_id, participant.id),
+            _("Слишком часто: не больше %(n)s отметок в минуту. Подождите немного.", n=per_minute),
+        ),
+    ]
+    address = _address()
+    if address is not None and participant.user_id is None:
+        joins = _setting("KB_BOARD_JOINS_PER_MINUTE", DEFAULT_JOINS_PER_MINUTE)
+        limits.append(
+            _limit(
+                RateLimitItemPerMinute(LIKES_PER_ADDRESS_FACTOR * joins),
+                ("likes-from", board_id, address),
+                _("Слишком много отметок с вашего адреса за минуту. Подождите минуту."),
+            )
+        )
+    return limits
+
+
+def _browser_token(board: Board, browser: Any) -> str | None:
+    """The participant token of this browser on this board, derived from its session id.
+
+    The same browser session therefore finds the same participant again even without the
+    token (a cleared local storage, a script re-joining with the page's cookies).
+    """
+    if not isinstance(browser, str) or not 16 <= len(browser) <= 64:
+        return None
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"board-browser:{board.id}:{browser}".encode(), "sha256").digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def new_browser_id() -> str:
+    return secrets.token_urlsafe(24)
 
 
 # ---------------------------------------------------------------- lookups and roles
@@ -203,10 +409,19 @@ def find_participant(board: Board, token: Any) -> Participant | None:
 
 
 def _get_column(board: Board, column: Any) -> BoardColumn:
+    """None: the first column; else a column id, or a string that is a column's exact title
+    (a title wins over the same digits read as an id)."""
     if column is None or column == "":
         if not board.columns:
             raise InvalidInput(_("На доске нет ни одной колонки."))
         return board.columns[0]
+    if isinstance(column, str):
+        title = unicodedata.normalize("NFC", column).strip()
+        for item in board.columns:
+            if item.title == title:
+                return item
+        if not _DIGITS.fullmatch(title):
+            raise InvalidInput(_("Такой колонки на доске нет."))
     column_id = _check_id(column, _("колонка"))
     for item in board.columns:
         if item.id == column_id:
@@ -602,11 +817,19 @@ class Joined:
 
 
 def join_board(
-    code: Any, *, user: User | None = None, name: Any = None, token: Any = None, wall: bool = False
+    code: Any,
+    *,
+    user: User | None = None,
+    name: Any = None,
+    token: Any = None,
+    wall: bool = False,
+    browser: Any = None,
 ) -> Joined:
-    """Find or create the participant: by account, else by token, else a new guest.
+    """Find or create the participant: by account, else by token, else by this browser
+    (``browser``: the id kept in its Flask session), else a new guest.
 
     A token of a participant tied to an account is not honoured without that account.
+    New guests are limited per client address (KB_BOARD_JOINS_PER_MINUTE / _PER_HOUR).
     ``wall=True`` joins read-only without becoming a participant (the presenter screen).
     """
     mark_write_transaction()
@@ -631,6 +854,9 @@ def join_board(
         db.session.commit()
         return Joined(board, participant, new_token, moderator)
     participant = find_participant(board, token)
+    browser_token = _browser_token(board, browser)
+    if (participant is None or participant.user_id is not None) and browser_token:
+        token, participant = browser_token, find_participant(board, browser_token)
     if participant is not None and participant.user_id is None:
         if name not in (None, ""):
             new_name = check_name(name, required=False)
@@ -639,9 +865,19 @@ def join_board(
                 db.session.commit()
         return Joined(board, participant, token, False)
     display = check_name(name, required=not board.anonymous)
-    new_token = secrets.token_urlsafe(24)
+    limits = _new_guest_limits(board.id)
+    _check_limits(limits)  # nothing is written yet
+    if browser_token:
+        # Another tab of this browser may have joined meanwhile: lock the board, look again.
+        db.session.execute(sa.select(Board.id).where(Board.id == board.id).with_for_update())
+        participant = find_participant(board, browser_token)
+        if participant is not None:
+            db.session.commit()  # release the lock
+            return Joined(board, participant, browser_token, False)
+    new_token = browser_token or secrets.token_urlsafe(24)
     participant = _new_participant(board, display, new_token, None)
     db.session.commit()
+    _spend_limits(limits)
     return Joined(board, participant, new_token, False)
 
 
@@ -745,8 +981,7 @@ def events_since(
     board: Board, since: Any, participant: Participant | None = None, moderator: bool = False
 ) -> list[dict[str, Any]] | None:
     """Every event after ``since`` meant for this viewer, in order; None when too far behind."""
-    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
-        raise InvalidInput(_("«since» должен быть неотрицательным целым числом."))
+    since = check_since(since)
     if since > board.seq or board.seq - since > REPLAY_MAX:
         return None
     audiences = ["all"]
@@ -809,18 +1044,31 @@ def create_post(
     *,
     user: User | None = None,
     name: Any = None,
+    integration: bool = False,
 ) -> Post:
     """A new post; pending on a pre-moderated board unless a moderator writes it.
 
-    ``name`` overrides the author's name for this post (integrations relaying a chat).
+    ``column``: see ``_get_column``. ``name`` signs this post with another name; only
+    moderators and integrations (``integration``: ``user`` signed in by an API token, e.g.
+    relaying a chat) may; everybody else posts under the name they joined with.
     """
     moderator = is_moderator(board, user)
+    may_sign = moderator or (integration and user is not None)
     with changing(board) as change:
         participant = _check_participant(participant, board)
         _check_open(board)
         text = clean_text(text, limit=TEXT_MAX, what=_("Текст"))
         target = _get_column(board, column)
-        author = check_name(name, required=False) if name not in (None, "") else participant.name
+        author = check_name(name, required=False) if name not in (None, "") else ""
+        if author and author != participant.name and not may_sign:
+            raise Forbidden(
+                _(
+                    "Подписать запись другим именем может только ведущий или интеграция "
+                    "с API-токеном. Ваше имя на доске: «%(name)s».",
+                    name=participant.name,
+                )
+            )
+        author = author or participant.name
         if not moderator:
             _check_rate(Post, participant)
         post = Post(
@@ -884,8 +1132,10 @@ def like_post(
     board: Board, participant: Participant | None, post_id: Any, like: Any = None
 ) -> tuple[Post, bool]:
     """Like or unlike (``like`` None toggles). Returns the post and whether it is liked now."""
+    participant = _check_participant(participant, board)
+    limits = _like_limits(board.id, _check_id(post_id, _("запись")), participant)
+    _check_limits(limits)
     with changing(board) as change:
-        participant = _check_participant(participant, board)
         _check_open(board)
         if not board.likes_enabled:
             raise Conflict(_("Лайки на этой доске выключены."))
@@ -909,6 +1159,7 @@ def like_post(
         # Safe as an increment: the board row lock serializes the changes of this board.
         post.like_count = max(0, post.like_count + (1 if wanted else -1))
         _emit_post(change, post, post.status)
+    _spend_limits(limits)
     return post, wanted
 
 
@@ -1078,8 +1329,10 @@ def vote(
     choices: Any = None,
     words: Any = None,
 ) -> Poll:
+    participant = _check_participant(participant, board)
+    limits = _vote_limits(_check_id(poll_id, _("опрос")), participant)
+    _check_limits(limits)
     with changing(board) as change:
-        participant = _check_participant(participant, board)
         _check_open(board)
         poll = _get_poll(board, poll_id)
         if poll.status == PollStatus.DRAFT:
@@ -1098,6 +1351,7 @@ def vote(
         )
         db.session.flush()
         _emit_poll(change, poll, poll.status)
+    _spend_limits(limits)
     return poll
 
 

@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,6 +26,7 @@ from kb.database import mark_write_transaction
 from kb.errors import DomainError
 from kb.pages.service import list_spaces
 from kb.security import require_read, require_role
+from kb.urls import base_url, external_url, site_host
 
 
 def _user():
@@ -138,8 +140,8 @@ def seminar_delete(seminar_id: int):
 def _calendar(items, filename: str) -> Response:
     text = seminars.ical(
         items,
-        request.url_root,
-        request.host.split(":")[0],
+        base_url(),
+        site_host(),
         current_app.config.get("KB_NETWORK_NAME", "Методкабинет"),
     )
     response = Response(text, mimetype="text/calendar; charset=utf-8")
@@ -278,11 +280,14 @@ def join(code: str):
     board = boards.get_board(code)
     if board.code != code:
         return redirect(url_for("board.join", code=board.code))
+    if boards.BROWSER_SESSION_KEY not in session:
+        # One participant per browser: joining again from this session finds the same one.
+        session[boards.BROWSER_SESSION_KEY] = boards.new_browser_id()
     return render_template(
         "board/board.html",
         board=board,
         moderator=boards.is_moderator(board, _user()),
-        join_url=url_for("board.join", code=board.code, _external=True),
+        join_url=external_url("board.join", code=board.code),
         client=_client_config(board, "board"),
     )
 
@@ -294,7 +299,7 @@ def wall(code: str):
     return render_template(
         "board/wall.html",
         board=board,
-        join_url=url_for("board.join", code=board.code, _external=True),
+        join_url=external_url("board.join", code=board.code),
         client=_client_config(board, "wall"),
     )
 
@@ -317,7 +322,7 @@ def qr(code: str):
     """The join link as a QR code (made here, no external service)."""
     board = boards.get_board(code)
     out = io.BytesIO()
-    segno.make(url_for("board.join", code=board.code, _external=True), error="m").save(
+    segno.make(external_url("board.join", code=board.code), error="m").save(
         out, kind="svg", scale=8, border=2, xmldecl=False, svgns=True, title=board.code
     )
     response = Response(out.getvalue(), mimetype="image/svg+xml")

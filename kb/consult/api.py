@@ -1,6 +1,6 @@
 """JSON API of the consulting centre under /api/v1 (described in kb/consult/openapi.py)."""
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,8 +8,9 @@ from kb.accounts import service as accounts
 from kb.api import iso, json_body, person
 from kb.consult import service
 from kb.consult.models import ConsultAnswer, ConsultQuestion, Notification
-from kb.errors import InvalidInput
+from kb.errors import BadRequest, InvalidInput
 from kb.security import require_login
+from kb.urls import external_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1/consult")
 
@@ -36,7 +37,7 @@ def question_json(item: ConsultQuestion, *, full: bool = False) -> dict:
         "created_at": iso(item.created_at),
         "updated_at": iso(item.updated_at),
         "faq_slug": item.faq_slug,
-        "url": url_for("consult.question", question_id=item.id, _external=True),
+        "url": external_url("consult.question", question_id=item.id),
     }
     if full:
         data["body"] = item.body
@@ -115,13 +116,29 @@ def status(question_id: int):
 @bp.route("/answers/<int:answer_id>/faq", methods=["POST"])
 @require_login
 def publish_faq(answer_id: int):
-    result = service.publish_faq(service.get_answer(answer_id, current_user), current_user)
+    """A private question needs ``title`` (anonymised), ``body`` and confirm_anonymized."""
+    item = service.get_answer(answer_id, current_user)
+    data = request.get_json(silent=True)
+    if data is None:
+        data = {}  # no body: publish an open question as it is
+    if not isinstance(data, dict):
+        raise BadRequest(_("Тело запроса должно быть JSON-объектом."))
+    confirm = data.get("confirm_anonymized", False)
+    if not isinstance(confirm, bool):
+        raise InvalidInput(_("confirm_anonymized должен быть true или false."))
+    result = service.publish_faq(
+        item,
+        current_user,
+        anonymized_title=data.get("title"),
+        anonymized_body=data.get("body"),
+        confirm_anonymized=confirm,
+    )
     return jsonify(
         {
             "slug": result.slug,
             "revision": result.revision,
             "created": result.created,
-            "url": url_for("pages.view_page", slug=result.slug, _external=True),
+            "url": external_url("pages.view_page", slug=result.slug),
         }
     )
 

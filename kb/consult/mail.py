@@ -7,6 +7,7 @@ Settings (app config, or environment variables of the same name): ``KB_SMTP_HOST
 under gevent — so a slow or broken mail server never blocks a request; failures are logged.
 """
 
+import base64
 import logging
 import os
 import smtplib
@@ -15,8 +16,10 @@ import threading
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
+
+from kb.urls import external_url
 
 log = logging.getLogger(__name__)
 TIMEOUT = 20
@@ -54,7 +57,7 @@ def _settings() -> dict:
 
 def compose(kind: str, question, answer, user) -> tuple[str, str]:
     """Subject and plain-text body of one notification (call inside the app context)."""
-    link = url_for("consult.question", question_id=question.id, _external=True)
+    link = external_url("consult.question", question_id=question.id)
     lines = [_("Здравствуйте, %(name)s!", name=user.name), ""]
     if kind == "question":
         subject = _("Новый вопрос в консультативном центре: %(title)s", title=question.title)
@@ -90,7 +93,7 @@ def _deliver(settings: dict, messages: list[tuple[str, str, str]]) -> None:
             if settings["tls"] == "starttls":
                 client.starttls(context=ssl.create_default_context())
             if settings["user"]:
-                client.login(settings["user"], settings["password"])
+                _login(client, settings["user"], settings["password"])
             for to, subject, body in messages:
                 message = EmailMessage()
                 message["From"] = formataddr((settings["network"], settings["sender"]))
@@ -106,6 +109,21 @@ def _deliver(settings: dict, messages: list[tuple[str, str, str]]) -> None:
                     log.exception("could not send a consulting-centre e-mail to %s", to)
     except (OSError, smtplib.SMTPException):
         log.exception("SMTP server %s:%s is unavailable", settings["host"], settings["port"])
+    except Exception:  # a background sender must log, never die silently
+        log.exception("sending mail through %s:%s failed", settings["host"], settings["port"])
+
+
+def _login(client: smtplib.SMTP, user: str, password: str) -> None:
+    """smtplib encodes credentials as ASCII; a password in Russian goes as UTF-8 through
+    AUTH PLAIN (RFC 4616), which every server that takes such passwords supports."""
+    if (user + password).isascii():
+        client.login(user, password)
+        return
+    client.ehlo_or_helo_if_needed()
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+    code, reply = client.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def send_in_background(messages: list[tuple[str, str, str]]) -> threading.Thread | None:

@@ -28,9 +28,11 @@ def _body(properties: dict, required: list[str]) -> dict:
         "type": "object", "required": required, "properties": properties}}}}  # fmt: skip
 
 
-QID = {"name": "question_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-AID = {"name": "answer_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-UID = {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+# Ids are 32-bit: a larger or non-positive one names nothing (404 in a path, 422 in a body).
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+QID = {"name": "question_id", "in": "path", "required": True, "schema": ID}
+AID = {"name": "answer_id", "in": "path", "required": True, "schema": ID}
+UID = {"name": "user_id", "in": "path", "required": True, "schema": ID}
 
 PATHS = {
     "/api/v1/consult/questions": {
@@ -122,10 +124,38 @@ PATHS = {
         "parameters": [AID],
         "post": {
             "summary": "Опубликовать ответ как страницу FAQ в базе знаний (методисты)",
+            "description": (
+                "Открытый вопрос публикуется как есть, без имени автора. Личный вопрос — "
+                "только с обезличенным текстом (title, по желанию body), который методист "
+                "проверил, и confirm_anonymized=true; без них ответ 422."
+            ),
             "tags": TAGS,
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "title": {
+                                    "type": "string",
+                                    "maxLength": 200,
+                                    "description": "Обезличенная формулировка вопроса",
+                                },
+                                "body": {
+                                    "type": "string",
+                                    "maxLength": 10000,
+                                    "description": "Обезличенные подробности",
+                                },
+                                "confirm_anonymized": {"type": "boolean"},
+                            },
+                        }
+                    }
+                },
+            },
             "responses": {
                 "200": {"description": "Страница вики (slug, revision, url)"},
-                **_errors(401, 403, 404, 409),
+                **_errors(400, 401, 403, 404, 409, 422),
             },  # fmt: skip
         },
     },
@@ -144,6 +174,17 @@ PATHS = {
         "post": {
             "summary": "Отметить прочитанными (все или ids)",
             "tags": TAGS,
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"ids": {"type": "array", "items": ID}},
+                        }
+                    }
+                },
+            },
             "responses": {"200": {"description": "Сколько отмечено"}, **_errors(401, 422)},
         },
     },

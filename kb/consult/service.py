@@ -6,8 +6,11 @@
 - Others upvote questions they share (not their own, not private ones); upvoters follow it.
 - Notifications are rows written in the same transaction as the change; e-mail goes out
   after the commit, in the background (kb.consult.mail), only when SMTP is configured.
-- A methodist publishes an answer as a FAQ wiki page in one action; the question keeps
-  the page's slug, the page links back to the question.
+- A methodist publishes an answer as a FAQ wiki page; the question keeps the page's slug,
+  the page links back to the question. The asker is never named there, and the texts are
+  shown as typed (never as Markdown: no links or markup from the asker). A *private*
+  question is never published in one click: the methodist writes (or checks) an anonymised
+  wording and confirms it explicitly; only that wording goes to the page.
 """
 
 import hashlib
@@ -15,7 +18,7 @@ import hmac
 import secrets
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context, url_for
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
@@ -33,11 +36,14 @@ from kb.consult.models import (
 )
 from kb.database import db, utcnow
 from kb.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from kb.pages.markdown_escape import escape_markdown_inline, escape_markdown_lines
+from kb.urls import external_url
 
 MAX_TITLE = 200
 MAX_BODY = 10_000
 MAX_ANSWER = 20_000
 PAGE_SIZE = 50
+MAX_ID = 2**31 - 1  # database ids are 32-bit
 
 STATUS_LABELS = {
     QuestionStatus.NEW: lazy_gettext("Новый"),
@@ -315,38 +321,100 @@ def followers(question: ConsultQuestion, *, exclude: User | None = None) -> list
 # ---------------------------------------------------------------- FAQ
 
 
-def faq_title(question: ConsultQuestion) -> str:
-    return f"Вопрос-ответ — {question.title}"[:200]
+def faq_title(question: ConsultQuestion, title: str | None = None) -> str:
+    return f"Вопрос-ответ — {title or question.title}"[:200]
 
 
-def faq_markdown(question: ConsultQuestion, item: ConsultAnswer, link: str) -> str:
-    """The FAQ page: the question without the asker's name, the answer with its author."""
-    lines = ["## Вопрос", ""]
-    lines += ["> " + line if line else ">" for line in question.title.splitlines()]
-    if question.body:
-        lines.append(">")
-        lines += ["> " + line if line else ">" for line in question.body.splitlines()]
-    lines += ["", "## Ответ", "", item.body, ""]
-    who = item.author.display_name if item.author else "методист сети"
+def _quote(text: str) -> list[str]:
+    return ["> " + line if line else ">" for line in escape_markdown_lines(text.strip())]
+
+
+def faq_markdown(
+    question: ConsultQuestion,
+    item: ConsultAnswer,
+    link: str,
+    *,
+    title: str | None = None,
+    body: str | None = None,
+) -> str:
+    """The FAQ page: the question without the asker's name (``title``/``body`` replace its
+    wording when given), the answer with its author; every text shown as typed."""
+    title = question.title if title is None else title
+    body = question.body if body is None else body
+    lines = ["## Вопрос", "", *_quote(title)]
+    if body:
+        lines += [">", *_quote(body)]
+    lines += ["", "## Ответ", ""]
+    lines += escape_markdown_lines(item.body.strip())
+    lines.append("")
+    who = escape_markdown_inline(item.author.display_name) if item.author else "методист сети"
     lines.append(f"_Ответил(а): {who}. [Вопрос в консультативном центре]({link})._")
     return "\n".join(lines) + "\n"
 
 
-def publish_faq(item: ConsultAnswer, user, *, space=None):
-    """Publish ``item`` as a FAQ page (or refresh it); returns put_page's result."""
+def check_publishable(
+    question: ConsultQuestion,
+    *,
+    anonymized_title: str | None = None,
+    anonymized_body: str | None = None,
+    confirm_anonymized: bool = False,
+) -> tuple[str | None, str | None]:
+    """The wording that goes to the FAQ page: ``(None, None)`` for an open question (its own
+    words); for a private one, the methodist's anonymised wording — required, and confirmed."""
+    given = anonymized_title is not None or anonymized_body is not None
+    if not question.private:
+        if not given:
+            return None, None
+        title = _text(anonymized_title, _("Вопрос для FAQ"), MAX_TITLE)
+        return title, _text(anonymized_body, _("Подробности для FAQ"), MAX_BODY,
+                            required=False, multiline=True)  # fmt: skip
+    if not given or confirm_anonymized is not True:
+        raise InvalidInput(
+            _(
+                "Вопрос личный: в одно нажатие его не публикуют. Перепишите вопрос без имён, "
+                "организаций и подробностей, по которым узнают автора, и подтвердите, что "
+                "текст обезличен."
+            )
+        )
+    title = _text(anonymized_title, _("Вопрос для FAQ"), MAX_TITLE)
+    body = _text(anonymized_body, _("Подробности для FAQ"), MAX_BODY, required=False,
+                 multiline=True)  # fmt: skip
+    return title, body
+
+
+def publish_faq(
+    item: ConsultAnswer,
+    user,
+    *,
+    space=None,
+    anonymized_title: str | None = None,
+    anonymized_body: str | None = None,
+    confirm_anonymized: bool = False,
+):
+    """Publish ``item`` as a FAQ page (or refresh it); returns put_page's result.
+
+    A private question needs ``anonymized_title`` (and optionally ``anonymized_body``) and
+    ``confirm_anonymized=True``: see ``check_publishable``.
+    """
     from kb.pages import service as pages
     from kb.pages.slugs import slug_for_title
 
     check_methodist(user)
     question = item.question
-    link = url_for("consult.question", question_id=question.id, _external=True)
-    title = faq_title(question)
-    slug = question.faq_slug or slug_for_title(title)
+    title, body = check_publishable(
+        question,
+        anonymized_title=anonymized_title,
+        anonymized_body=anonymized_body,
+        confirm_anonymized=confirm_anonymized,
+    )
+    link = external_url("consult.question", question_id=question.id)
+    page_title = faq_title(question, title)
+    slug = question.faq_slug or slug_for_title(page_title)
     page = pages.find_page(slug)
     result = pages.put_page(
         slug,
-        title=None if page is not None else title,
-        body=faq_markdown(question, item, link),
+        title=None if page is not None else page_title,
+        body=faq_markdown(question, item, link, title=title, body=body),
         author=user,
         space=space,
         tags=["FAQ", "консультация"],
@@ -447,8 +515,10 @@ def mark_read(user, *, question_id: int | None = None, ids: list[int] | None = N
     if question_id is not None:
         stmt = stmt.where(Notification.question_id == question_id)
     if ids is not None:
-        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            raise InvalidInput(_("ids должен быть списком чисел."))
+        if not all(
+            isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_ID for i in ids
+        ):
+            raise InvalidInput(_("ids должен быть списком чисел от 1 до %(max)s.", max=MAX_ID))
         stmt = stmt.where(Notification.id.in_(ids))
     count = db.session.execute(stmt.values(read_at=utcnow())).rowcount
     db.session.commit()

@@ -10,6 +10,7 @@ from kb.consult.models import NotificationKind
 from kb.database import utcnow
 from kb.errors import DomainError
 from kb.security import require_login
+from kb.urls import external_url
 
 TABS = ("all", "mine", "answers", "new", "answered", "closed")
 
@@ -129,10 +130,17 @@ def change_status(question_id: int):
 @bp.route("/consult/answers/<int:answer_id>/faq", methods=["POST"])
 @require_login
 def publish_faq(answer_id: int):
-    """Publish the answer as a FAQ page of the knowledge base (one action)."""
+    """Publish the answer as a FAQ page (a private question: only its anonymised wording)."""
     item = service.get_answer(answer_id, current_user)
+    edited = "title" in request.form
     try:
-        result = service.publish_faq(item, current_user)
+        result = service.publish_faq(
+            item,
+            current_user,
+            anonymized_title=request.form.get("title") if edited else None,
+            anonymized_body=request.form.get("body", "") if edited else None,
+            confirm_anonymized=request.form.get("confirm_anonymized") == "1",
+        )
     except DomainError as error:
         flash(error.message, "error")
         return _back(item.question_id)
@@ -149,7 +157,7 @@ def notifications():
     return render_template(
         "consult/notifications.html",
         items=service.notifications(current_user, limit=100),
-        feed_url=url_for("consult.feed", user_id=current_user.id, token=token, _external=True),
+        feed_url=external_url("consult.feed", user_id=current_user.id, token=token),
         email_on=member.email_notifications if member else True,
     )
 
@@ -201,7 +209,10 @@ def methodists():
         return redirect(url_for("consult.index"))
     if request.method == "POST":
         try:
-            user = accounts.get_user_by_id(int(request.form.get("user_id", "0") or 0))
+            user_id = int(request.form.get("user_id", "0") or 0)
+            if not 0 < user_id <= service.MAX_ID:
+                raise ValueError(user_id)
+            user = accounts.get_user_by_id(user_id)
             service.set_methodist(user, request.form.get("methodist") == "1", actor=current_user)
         except (DomainError, ValueError):
             flash(_("Не удалось изменить список методистов."), "error")

@@ -29,13 +29,14 @@ def page_summary(page: Page) -> dict:
 
 
 def int_arg(name: str, *, default: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(_("Параметр %(name)s должен быть числом.", name=name)) from None
+    """A number in the query string: ``default`` when absent, else an integer from 1."""
+    raw = request.args.get(name, "").strip()
+    return service.number_from_text(raw, name) if raw else default
+
+
+def readable_page(slug: str) -> Page:
+    """The page for ``slug``; a deleted page only for admins (404 for everyone else)."""
+    return service.get_page(slug, include_deleted=service.sees_deleted(current_user))
 
 
 @bp.get("/spaces")
@@ -71,9 +72,10 @@ def list_pages():
 @require_read
 def get_page(slug: str):
     """One page with its Markdown body and rendered HTML (old names follow the redirect)."""
-    page = service.get_page(slug)
+    page = readable_page(slug)
     data = page_summary(page)
     data.update(
+        deleted=page.deleted,
         body=page.body,
         html=service.display_html(page.html),
         author=person(page.updated_by),
@@ -145,7 +147,7 @@ def revision_item(revision: Revision) -> dict:
 @require_read
 def revisions(slug: str):
     """The page's history, newest first."""
-    page = service.get_page(slug)
+    page = readable_page(slug)
     return jsonify(revisions=[revision_item(row["revision"]) for row in service.history(page)])
 
 
@@ -153,11 +155,9 @@ def revisions(slug: str):
 @require_read
 def diff(slug: str):
     """Differences between two revisions: unified text and inline word-level HTML."""
-    page = service.get_page(slug)
+    page = readable_page(slug)
     new = int_arg("to", default=page.revision_number)
-    old = int_arg("from", default=(new or 1) - 1)
-    if old < 1 or new < 1:
-        raise BadRequest(_("Укажите версии from и to (числа от 1)."))
+    old = int_arg("from", default=max(new - 1, 1))
     result = service.diff(page, old, new)
     return jsonify({"from": old, "to": new, "unified": result["unified"], "html": result["html"]})
 
@@ -179,7 +179,7 @@ def revert(slug: str):
 @require_read
 def backlinks(slug: str):
     """Pages that link here."""
-    page = service.get_page(slug)
+    page = readable_page(slug)
     return jsonify(pages=[p.slug for p in service.backlinks(page)])
 
 
@@ -187,7 +187,7 @@ def backlinks(slug: str):
 @require_read
 def list_attachments(slug: str):
     """The page's files (current versions)."""
-    page = service.get_page(slug)
+    page = readable_page(slug)
     return jsonify(attachments=[files.describe(a) for a in service.page_attachments(page)])
 
 
@@ -227,7 +227,9 @@ def changes():
                 "size": change.revision.size,
                 "delta": change.delta,
             }
-            for change in service.recent_changes(space=space, limit=limit)
+            for change in service.recent_changes(
+                space=space, limit=limit, include_deleted=service.sees_deleted(current_user)
+            )
         ]
     )
 

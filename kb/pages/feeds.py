@@ -4,6 +4,7 @@ import xml.etree.ElementTree as etree
 from urllib.parse import quote
 
 from kb.pages.service import Change
+from kb.urls import base_url
 
 ATOM = "http://www.w3.org/2005/Atom"
 KIND_LABELS = {
@@ -38,8 +39,7 @@ def atom_feed(*, title: str, feed_url: str, site_url: str, changes: list[Change]
     add(feed, "link", rel="alternate", href=site_url, type="text/html")
     updated = changes[0].revision.created_at if changes else None
     add(feed, "updated", _stamp(updated) if updated else "1970-01-01T00:00:00Z")
-    base = site_url.split("/", 3)
-    root = "/".join(base[:3])
+    root = base_url()
     for change in changes:
         revision = change.revision
         page_url = f"{root}/wiki/{quote(change.page.slug, safe='')}"

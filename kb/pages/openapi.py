@@ -20,6 +20,10 @@ def _errors(*codes: int) -> dict:
     return {str(c): {"description": text[c], "content": ERR} for c in codes}
 
 
+# Revision numbers and ids are 32-bit in the database; past this they name nothing (404).
+MAX_NUMBER = 2**31 - 1
+REVISION = {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER}
+
 SLUG = {
     "name": "slug",
     "in": "path",
@@ -104,15 +108,25 @@ PATHS = {
     "/api/v1/pages/{slug}/diff": {
         "parameters": [
             SLUG,
-            {"name": "from", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-            {"name": "to", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {
+                "name": "from",
+                "in": "query",
+                "schema": REVISION,
+                "description": "По умолчанию — версия перед to",
+            },
+            {
+                "name": "to",
+                "in": "query",
+                "schema": REVISION,
+                "description": "По умолчанию — текущая версия",
+            },
         ],
         "get": {
             "summary": "Разница между версиями (unified и пословная HTML)",
             "tags": ["wiki"],
             "responses": {
                 "200": {"description": "Разница", "content": _json("Diff")},
-                **_errors(400, 401, 404),
+                **_errors(400, 401, 404, 422),
             },
         },
     },
@@ -129,8 +143,8 @@ PATHS = {
                             "type": "object",
                             "required": ["revision"],
                             "properties": {
-                                "revision": {"type": "integer"},
-                                "comment": {"type": "string"},
+                                "revision": REVISION,
+                                "comment": {"type": "string", "maxLength": 500},
                             },
                         }
                     }
@@ -281,6 +295,10 @@ SCHEMAS = {
         "type": "object",
         "properties": {
             **_SUMMARY_PROPS,
+            "deleted": {
+                "type": "boolean",
+                "description": "Удалённую страницу видят только администраторы",
+            },
             "body": {"type": "string"},
             "html": {"type": "string"},
             "author": _PERSON,
@@ -294,7 +312,7 @@ SCHEMAS = {
             "body": {"type": "string", "description": "Markdown, не больше 1 МБ"},
             "tags": {"type": "array", "items": {"type": "string", "maxLength": 60}},
             "space": {"type": "string"},
-            "base_revision": {"type": ["integer", "null"]},
+            "base_revision": {**REVISION, "type": ["integer", "null"]},
             "comment": {"type": "string", "maxLength": 500},
         },
     },

@@ -17,7 +17,7 @@ from sqlalchemy import orm as so
 
 from kb.accounts.models import Organization, User
 from kb.database import db, utcnow
-from kb.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kb.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound
 from kb.pages.merge import inline_diff, merge_edit, unified_diff
 from kb.pages.models import (
     Attachment,
@@ -45,8 +45,12 @@ MAX_TAGS = 20
 MAX_TAG = 60
 MAX_SPACE_DESCRIPTION = 2000
 CAS_RETRIES = 5
+# Numbers from outside (revision numbers, ids) are 32-bit in the database: a larger one names
+# nothing and must not reach the driver, which would overflow (as kb.security.IdConverter).
+MAX_NUMBER = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE_SLUG = re.compile(r"^[\w-]{1,120}$", re.UNICODE)
+_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass
@@ -67,6 +71,34 @@ def check_editor(user: User | None) -> User:
     if not user.has_role("editor"):
         raise Forbidden(_("Править материалы могут педагоги и организаторы сети."))
     return user
+
+
+def sees_deleted(user: User | None) -> bool:
+    """Only admins see deleted pages; for everyone else they are missing pages (404)."""
+    return bool(user is not None and user.is_authenticated and user.is_admin)
+
+
+def check_number(value, name: str) -> int:
+    """A revision number (or other count from 1) typed by someone: an int, at least 1.
+
+    Past ``MAX_NUMBER`` it is returned as is: it names nothing, and the functions that look
+    numbers up answer that without asking the database.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(_("Параметр %(name)s должен быть целым числом.", name=name))
+    if value < 1:
+        raise InvalidInput(_("Параметр %(name)s должен быть не меньше 1.", name=name))
+    return value
+
+
+def number_from_text(raw: str, name: str) -> int:
+    """``check_number`` for a number typed as text (a query string or a form field)."""
+    text = raw.strip()
+    if not _NUMBER.fullmatch(text):
+        raise BadRequest(_("Параметр %(name)s должен быть числом.", name=name))
+    if len(text.lstrip("+-").lstrip("0")) > 12:  # past MAX_NUMBER (int() refuses 5,000 digits)
+        return check_number(-1 if text.startswith("-") else MAX_NUMBER + 1, name)
+    return check_number(int(text), name)
 
 
 def check_admin(user: User | None) -> User:
@@ -278,9 +310,11 @@ def get_page(slug: str, *, include_deleted: bool = False) -> Page:
 
 
 def get_revision(page: Page, number: int) -> Revision:
-    revision = db.session.scalar(
-        sa.select(Revision).where(Revision.page_id == page.id, Revision.number == number)
-    )
+    revision = None
+    if 1 <= number <= MAX_NUMBER:
+        revision = db.session.scalar(
+            sa.select(Revision).where(Revision.page_id == page.id, Revision.number == number)
+        )
     if revision is None:
         raise NotFound(_("У страницы нет версии %(n)s.", n=number))
     return revision
@@ -516,7 +550,9 @@ def put_page(
     if title is not None:
         title = check_title(title)
     if base_revision is not None and (
-        isinstance(base_revision, bool) or not isinstance(base_revision, int) or base_revision < 1
+        isinstance(base_revision, bool)
+        or not isinstance(base_revision, int)
+        or not 1 <= base_revision <= MAX_NUMBER
     ):
         raise InvalidInput(_("base_revision должен быть положительным числом или null."))
 
@@ -768,8 +804,7 @@ def revert_page(page: Page, number: int, author: User, comment: str = "") -> Sav
     check_editor(author)
     if page.deleted:
         raise NotFound(_("Страница удалена."))
-    if isinstance(number, bool) or not isinstance(number, int):
-        raise InvalidInput(_("Укажите номер версии числом."))
+    number = check_number(number, "revision")
     target = get_revision(page, number)
     comment = check_comment(comment) or _("Возврат к версии %(n)s", n=number)
     return _save_edit(
@@ -796,7 +831,12 @@ def recent_changes(
     organization_id: int | None = None,
     limit: int = 50,
     since: datetime | None = None,
+    include_deleted: bool = False,
 ) -> list[Change]:
+    """Newest revisions first; those of deleted pages only with ``include_deleted`` (admins)."""
+    for number in (author_id, organization_id):
+        if number is not None and not 1 <= number <= MAX_NUMBER:
+            return []  # no such person or organization
     parent = so.aliased(Revision)
     query = (
         sa.select(Revision, Page, parent.size)
@@ -819,6 +859,11 @@ def recent_changes(
         )
     if since is not None:
         query = query.where(Revision.created_at >= since)
+    if not include_deleted:
+        # NOT IN the (few) deleted pages, not a condition on the joined page: that one lets
+        # SQLite walk pages through ix_pages_deleted and sort every revision of every page.
+        deleted = sa.select(Page.id).where(Page.deleted.is_(True))
+        query = query.where(Revision.page_id.not_in(deleted))
     return [
         Change(revision, page, revision.author, revision.size - (parent_size or 0))
         for revision, page, parent_size in db.session.execute(query).unique()
@@ -885,12 +930,12 @@ def space_page_counts() -> dict[int, int]:
     )
 
 
-def home_context() -> dict:
+def home_context(*, include_deleted: bool = False) -> dict:
     return {
         "spaces": list_spaces(),
         "space_counts": space_page_counts(),
         "recent_pages": recent_pages(),
-        "recent_changes": recent_changes(limit=RECENT_LIMIT),
+        "recent_changes": recent_changes(limit=RECENT_LIMIT, include_deleted=include_deleted),
         "newest_pages": newest_pages(),
     }
 

@@ -21,6 +21,7 @@ from kb.pages import attachments as files
 from kb.pages import bp, cache, feeds, service
 from kb.pages.slugs import slug_for_title, title_for_slug
 from kb.security import require_read, require_role
+from kb.urls import external_url
 
 KIND_LABELS = {
     "create": "создание",
@@ -47,14 +48,31 @@ def filesize(size: int) -> str:
     return _("%(n)s МБ", n=f"{size / 1024 / 1024:.1f}".replace(".", ","))
 
 
-def _form_int(name: str) -> int | None:
+def _form_number(name: str) -> int | None:
+    """A number field of a form: None when empty, else an integer from 1 (or 400/422)."""
     raw = (request.form.get(name) or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return service.number_from_text(raw, name) if raw else None
+
+
+def _query_number(name: str, default: int | None = None) -> int | None:
+    """A number in the query string: ``default`` when absent, else an integer from 1."""
+    raw = request.args.get(name, "").strip()
+    return service.number_from_text(raw, name) if raw else default
+
+
+def _sees_deleted() -> bool:
+    return service.sees_deleted(current_user)
 
 
 def _canonical(slug: str, endpoint: str, **kwargs):
-    """Redirect old names (renamed pages) and non-canonical spellings to the page's name."""
+    """Redirect old names (renamed pages) and non-canonical spellings to the page's name.
+
+    A deleted page is there only for admins: for everyone else its old names lead nowhere
+    (a redirect would tell where it went).
+    """
     page, redirected = service.resolve_page(slug)
+    if page is not None and page.deleted and redirected and not _sees_deleted():
+        page, redirected = None, False
     canonical = slug_for_title(slug)
     if page is not None and (redirected or page.slug != slug):
         return page, redirect(url_for(endpoint, slug=page.slug, **kwargs, **request.args))
@@ -82,12 +100,12 @@ def view_page(slug: str):
         return render_template(
             "pages/missing.html", slug=slug, title=title_for_slug(slug), deleted=False
         ), 404
-    if page.deleted:
+    if page.deleted and not _sees_deleted():
         return render_template(
             "pages/missing.html", slug=slug, title=page.title, deleted=True, page=page
         ), 404
     revision = None
-    number = request.args.get("revision", type=int)
+    number = _query_number("revision")
     if number is not None and number != page.revision_number:
         revision = service.get_revision(page, number)
     html = service.display_html(revision.html if revision else page.html)
@@ -96,8 +114,7 @@ def view_page(slug: str):
         page=page,
         revision=revision,
         html=html,
-        attachments=service.page_attachments(page, include_deleted=current_user.is_authenticated
-                                             and current_user.is_admin),
+        attachments=service.page_attachments(page, include_deleted=_sees_deleted()),
         backlinks=service.backlinks(page),
         first=service.first_revision(page),
         **guest_view.context,
@@ -106,7 +123,7 @@ def view_page(slug: str):
 
 def _editor(page, slug: str, *, status: int = 200, **context):
     templates = service.list_templates()
-    template_id = request.args.get("template", type=int)
+    template_id = _query_number("template")
     chosen = next((t for t in templates if t.id == template_id), None)
     space_slug = request.values.get("space")
     context.setdefault("body", page.body if page else (chosen.body if chosen else ""))
@@ -144,7 +161,7 @@ def edit_page(slug: str):
     body = request.form.get("body", "")
     comment = request.form.get("comment", "")
     tags = request.form.get("tags", "")
-    base_revision = _form_int("base_revision")
+    base_revision = _form_number("base_revision")
     space_slug = request.form.get("space") or None
     form = {"body": body, "comment": comment, "tags": tags, "base_revision": base_revision or ""}
     live = page if page and not page.deleted else None
@@ -211,8 +228,8 @@ def new_page():
             args = {"slug": slug}
             if space_slug:
                 args["space"] = service.require_space(space_slug).slug
-            if request.form.get("template", "").isdigit():
-                args["template"] = int(request.form["template"])
+            if template_id := _form_number("template"):
+                args["template"] = template_id
             return redirect(url_for("pages.edit_page", **args))
         except DomainError as exc:
             error = exc.message
@@ -226,6 +243,13 @@ def new_page():
     ), (422 if error else 200)
 
 
+def _readable(page):
+    """The page if this visitor may read it: a deleted page is missing for all but admins."""
+    if page is None or (page.deleted and not _sees_deleted()):
+        raise NotFound(_("Страница не найдена."))
+    return page
+
+
 @bp.route("/wiki/<slug>/history")
 @require_read
 def history(slug: str):
@@ -233,8 +257,7 @@ def history(slug: str):
     page, moved = _canonical(slug, "pages.history")
     if moved:
         return moved
-    if page is None:
-        raise NotFound(_("Страница не найдена."))
+    page = _readable(page)
     return render_template("pages/history.html", page=page, rows=service.history(page))
 
 
@@ -245,10 +268,9 @@ def diff(slug: str):
     page, moved = _canonical(slug, "pages.diff")
     if moved:
         return moved
-    if page is None:
-        raise NotFound(_("Страница не найдена."))
-    new = request.args.get("to", type=int) or page.revision_number
-    old = request.args.get("from", type=int) or max(new - 1, 1)
+    page = _readable(page)
+    new = _query_number("to", page.revision_number)
+    old = _query_number("from", max(new - 1, 1))
     if old > new:
         old, new = new, old
     result = service.diff(page, old, new)
@@ -260,7 +282,7 @@ def diff(slug: str):
 def revert(slug: str):
     """Return the page to an old revision's text."""
     page = service.get_page(slug)
-    number = _form_int("revision")
+    number = _form_number("revision")
     if number is None:
         raise NotFound(_("Версия не указана."))
     result = service.revert_page(page, number, current_user)
@@ -342,9 +364,8 @@ def upload(slug: str):
 @require_read
 def download(page_id: int, filename: str):
     """Download a file: images inline, everything else as an attachment."""
-    admin = current_user.is_authenticated and current_user.is_admin
     version = files.version_for_download(
-        page_id, filename, request.args.get("v", type=int), admin=admin
+        page_id, filename, _query_number("v"), admin=_sees_deleted()
     )
     path = files.blob_path(version.sha256)
     if not path.is_file():
@@ -423,7 +444,7 @@ def space(slug: str):
         "pages/space.html",
         space=space,
         pages=service.space_pages(space),
-        changes=service.recent_changes(space=space, limit=15),
+        changes=service.recent_changes(space=space, limit=15, include_deleted=_sees_deleted()),
     )
 
 
@@ -478,13 +499,17 @@ def recent_changes():
     """Recent changes with filters by space, author and organization."""
     space_slug = request.args.get("space") or None
     space = service.require_space(space_slug) if space_slug else None
-    author_id = request.args.get("author", type=int)
-    org_id = request.args.get("org", type=int)
+    author_id = _query_number("author")
+    org_id = _query_number("org")
     limit = min(max(request.args.get("limit", 50, type=int), 1), 500)
     return render_template(
         "pages/recent.html",
         changes=service.recent_changes(
-            space=space, author_id=author_id, organization_id=org_id, limit=limit
+            space=space,
+            author_id=author_id,
+            organization_id=org_id,
+            limit=limit,
+            include_deleted=_sees_deleted(),
         ),
         spaces=service.list_spaces(),
         authors=service.change_authors(),
@@ -498,7 +523,7 @@ def recent_changes():
 def _feed(title: str, changes, feed_endpoint: str, site_url: str, **kwargs) -> Response:
     body = feeds.atom_feed(
         title=title,
-        feed_url=url_for(feed_endpoint, _external=True, **kwargs),
+        feed_url=external_url(feed_endpoint, **kwargs),
         site_url=site_url,
         changes=changes,
     )
@@ -512,9 +537,9 @@ def recent_feed():
     name = current_app.config["KB_NETWORK_NAME"]
     return _feed(
         _("%(name)s: последние изменения", name=name),
-        service.recent_changes(limit=50),
+        service.recent_changes(limit=50, include_deleted=_sees_deleted()),
         "pages.recent_feed",
-        url_for("pages.recent_changes", _external=True),
+        external_url("pages.recent_changes"),
     )
 
 
@@ -525,9 +550,9 @@ def space_feed(slug: str):
     space = service.require_space(slug)
     return _feed(
         _("%(space)s: последние изменения", space=space.title),
-        service.recent_changes(space=space, limit=50),
+        service.recent_changes(space=space, limit=50, include_deleted=_sees_deleted()),
         "pages.space_feed",
-        url_for("pages.space", slug=space.slug, _external=True),
+        external_url("pages.space", slug=space.slug),
         slug=space.slug,
     )
 

@@ -5,11 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kb.api import iso, json_body
-from kb.errors import BadRequest, NotAuthenticated, NotFound
+from kb.errors import NotAuthenticated, NotFound
 from kb.surveys import results as survey_results
 from kb.surveys import service
 from kb.surveys.models import Question, Survey, Wave
 from kb.surveys.views import DEVICE_COOKIE
+from kb.urls import external_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -73,7 +74,7 @@ def survey_json(survey: Survey, *, full: bool = True) -> dict:
         "accepting": current is not None and not survey.archived,
         "current_wave": current.number if current else None,
         "archived": survey.archived,
-        "url": url_for("surveys.detail", survey_id=survey.id, _external=True),
+        "url": external_url("surveys.detail", survey_id=survey.id),
     }
     if organizer:
         counts = service.wave_counts(survey)
@@ -81,7 +82,7 @@ def survey_json(survey: Survey, *, full: bool = True) -> dict:
         item["author"] = survey.author.name if survey.author else None
         if survey.anonymous:
             item["code"] = survey.code
-            item["link"] = url_for("surveys.respond_by_code", code=survey.code, _external=True)
+            item["link"] = external_url("surveys.respond_by_code", code=survey.code)
         item["results_page"] = survey.results_slug
     if full:
         item["sections"] = [
@@ -121,18 +122,9 @@ def _organizer_survey(survey_id: int) -> Survey:
 
 
 def _filters() -> dict:
-    numbers = []
-    for raw in request.args.getlist("wave"):
-        for part in raw.split(","):
-            if part.strip():
-                if not part.strip().isdigit():
-                    raise BadRequest(_("Номер волны должен быть числом."))
-                numbers.append(int(part))
-    org = request.args.get("organization", "")
-    if org and not org.isdigit():
-        raise BadRequest(_("organization должен быть номером организации."))
-    return {"wave_numbers": sorted(set(numbers)) or None,
-            "organization_id": int(org) if org else None}  # fmt: skip
+    return service.query_filters(
+        request.args.getlist("wave"), request.args.get("organization", ""), org_name="organization"
+    )
 
 
 # ------------------------------------------------------------------ surveys
@@ -221,6 +213,7 @@ def submit(survey_id: int):
         device_id=device_id,
         organization_id=data.get("organization_id"),
         code=data.get("code"),
+        address=request.remote_addr,
     )
     body = {
         "id": result.response.id,
@@ -269,6 +262,6 @@ def save_to_wiki(survey_id: int):
             "slug": result.slug,
             "revision": result.revision,
             "created": result.created,
-            "url": url_for("pages.view_page", slug=result.slug, _external=True),
+            "url": external_url("pages.view_page", slug=result.slug),
         }
     )

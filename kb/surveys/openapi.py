@@ -20,23 +20,27 @@ def _errors(*codes: int) -> dict:
         404: "Опрос или волна не найдены (или неверный код ссылки)",
         409: "Опрос закрыт, уже есть ответ, структура заблокирована ответами",
         422: "Данные не прошли проверку (поле errors: {id вопроса: сообщение})",
+        429: "Анонимный опрос: слишком много ответов с одного адреса за час "
+        "(KB_SURVEY_RESPONSES_PER_HOUR)",
     }
     return {str(c): {"description": text[c], "content": ERR} for c in codes}
 
 
-SURVEY_ID = {"name": "survey_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-WAVE_NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}
+# Ids and numbers are 32-bit: a larger or non-positive one is a 404 in a path, a 400 in a query.
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+SURVEY_ID = {"name": "survey_id", "in": "path", "required": True, "schema": ID}
+WAVE_NUMBER = {"name": "number", "in": "path", "required": True, "schema": ID}
 FILTERS = [
     {
         "name": "wave",
         "in": "query",
-        "schema": {"type": "string"},
-        "description": "Номера волн через запятую (по умолчанию все)",
+        "schema": {"type": "string", "pattern": "^[0-9]{1,10}(,[0-9]{1,10})*$"},
+        "description": "Номера волн через запятую, каждый от 1 до 2147483647 (по умолчанию все)",
     },
     {
         "name": "organization",
         "in": "query",
-        "schema": {"type": "integer"},
+        "schema": ID,
         "description": "Только ответы этой организации",
     },
 ]
@@ -143,7 +147,7 @@ PATHS = {
             "responses": {
                 "201": {"description": "Сохранён", "content": _json("ResponseStored")},
                 "200": {"description": "Уже был сохранён", "content": _json("ResponseStored")},
-                **_errors(400, 401, 404, 409, 422),
+                **_errors(400, 401, 404, 409, 422, 429),
             },
         },
         "get": {
@@ -360,6 +364,8 @@ SCHEMAS = {
             "code": {"type": "string"},
             "organization_id": {
                 "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": 2**31 - 1,
                 "description": "Только для анонимных опросов, по желанию",
             },  # fmt: skip
         },

@@ -6,7 +6,6 @@ left empty does not lower the share); percents have one decimal, means two, and 
 the last wave minus the first.
 """
 
-import csv
 import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -17,6 +16,12 @@ from flask_babel import gettext as _
 from kb.accounts.models import Organization, User
 from kb.database import db
 from kb.errors import Conflict, NotFound
+from kb.pages.markdown_escape import (
+    escape_markdown,
+    escape_markdown_inline,
+    escape_markdown_lines,
+)
+from kb.spreadsheets import spreadsheet_csv
 from kb.surveys.models import Answer, Question, QuestionKind, Response, Survey, Wave
 from kb.surveys.service import check_organizer, ordered_questions
 
@@ -273,14 +278,6 @@ def list_responses(
 # ---------------------------------------------------------------- export
 
 
-def _cell(value) -> str:
-    """Text for a spreadsheet cell; a leading = + - @ is neutralized (formula injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
-
-
 def export_table(survey: Survey, actor: User, **filters) -> tuple[list[str], list[list]]:
     items = list_responses(survey, actor, **filters)
     questions = ordered_questions(survey)
@@ -306,15 +303,8 @@ def export_table(survey: Survey, actor: User, **filters) -> tuple[list[str], lis
 
 
 def export_csv(survey: Survey, actor: User, **filters) -> str:
-    """CSV for Excel in a Russian locale: UTF-8 with BOM, «;» between fields."""
-    header, rows = export_table(survey, actor, **filters)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([v if isinstance(v, int) else _cell(v) for v in row])
-    return buffer.getvalue()
+    """CSV for Excel in a Russian locale (the dialect of ``kb.spreadsheets``)."""
+    return spreadsheet_csv(*export_table(survey, actor, **filters))
 
 
 def export_xlsx(survey: Survey, actor: User, **filters) -> bytes:
@@ -353,9 +343,9 @@ def results_markdown(survey: Survey) -> str:
     """A summary for the wiki: no names, only numbers and (anonymized) text answers."""
     data = compare(survey)
     waves = data["waves"]
-    lines = [f"Итоги опроса «{survey.title}».", ""]
+    lines = [f"Итоги опроса «{_md(survey.title)}».", ""]
     if survey.description:
-        lines += [survey.description, ""]
+        lines += [escape_markdown(survey.description), ""]
     lines.append("| Волна | Ответов |")
     lines.append("|---|---|")
     for wave in waves:
@@ -388,7 +378,8 @@ def results_markdown(survey: Survey) -> str:
             texts = texts_by_question[question["id"]]
             lines.append(f"Текстовых ответов: {len(texts)}.")
             for text in texts[:20]:
-                lines.append("> " + _md(text["text"]).replace("\n", " "))
+                # The respondent's words, shown as typed: never a link, image or markup.
+                lines += ["> " + line if line else ">" for line in _quoted(text["text"])]
                 lines.append("")
             if len(texts) > 20:
                 lines.append(
@@ -402,7 +393,16 @@ def results_markdown(survey: Survey) -> str:
 
 
 def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return escape_markdown_inline(text)
+
+
+def _quoted(text: str) -> list[str]:
+    lines = escape_markdown_lines(text)
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return lines
 
 
 def _fmt(value, unit: str) -> str:

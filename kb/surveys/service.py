@@ -17,6 +17,7 @@ Rules in one place (the HTML views, the JSON API and the tests call the same fun
 import hashlib
 import hmac
 import io
+import logging
 import re
 import secrets
 from collections.abc import Mapping
@@ -27,10 +28,20 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from limits import RateLimitItemPerHour
 
 from kb.accounts.models import Organization, User
 from kb.database import db, utcnow
-from kb.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from kb.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+)
+from kb.extensions import limiter
 from kb.surveys.models import (
     Answer,
     Option,
@@ -57,6 +68,9 @@ SCALE_MAXES = (5, 10)
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_ID = 2**31 - 1  # database ids are 32-bit; a larger number names nothing
+
+log = logging.getLogger(__name__)
 
 KIND_LABELS = {
     QuestionKind.SINGLE: "Один вариант",
@@ -164,7 +178,7 @@ def _options(value) -> list[str]:
 def _scale_max(value) -> int:
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
         number = 0
     if isinstance(value, bool) or number not in SCALE_MAXES:
         raise InvalidInput(_("Шкала бывает от 1 до 5 или от 1 до 10."))
@@ -757,13 +771,54 @@ def closed_message(survey: Survey, now: datetime) -> str:
 
 
 def _int(value) -> int | None:
+    """An id or number from a form or JSON; None when it is not one (or past 32 bits)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if -MAX_ID <= value <= MAX_ID else None
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,9}\s*", value):
         return int(value)
     return None
+
+
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def id_number(value) -> int | None:
+    """A positive id typed into a form or query string («12»); None for anything else,
+    also for a number past 32 bits (it names nothing) or digits like «²»."""
+    text = str(value or "").strip()
+    if not _DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def query_filters(waves: list[str], org: str, *, org_name: str = "org") -> dict:
+    """``wave`` numbers (repeatable or comma-separated) and an organization id for results,
+    comparison and exports; ``BadRequest`` names the parameter that is not a valid number."""
+    numbers = set()
+    for raw in waves:
+        for part in raw.split(","):
+            if not part.strip():
+                continue
+            number = id_number(part)
+            if number is None:
+                raise BadRequest(
+                    _("Номер волны должен быть целым числом от 1 до %(max)s.", max=MAX_ID)
+                )
+            numbers.add(number)
+    org = (org or "").strip()
+    organization_id = id_number(org) if org else None
+    if org and organization_id is None:
+        raise BadRequest(
+            _(
+                "%(name)s должен быть номером организации (от 1 до %(max)s).",
+                name=org_name,
+                max=MAX_ID,
+            )  # fmt: skip
+        )
+    return {"wave_numbers": sorted(numbers) or None, "organization_id": organization_id}
 
 
 def _missing(value) -> bool:
@@ -900,6 +955,38 @@ def _repeat_error(survey: Survey) -> Conflict:
     return Conflict(_("Вы уже ответили на этот опрос в текущей волне. Спасибо!"))
 
 
+def check_response_rate(survey: Survey, address: str | None) -> None:
+    """At most KB_SURVEY_RESPONSES_PER_HOUR new responses per client address per anonymous
+    survey (``RateLimited`` past it).
+
+    The device id of an anonymous survey is the client's word — a script makes a new one for
+    every response — so the address is the only brake on stuffing. A school answering
+    behind one NAT address shares the budget, hence a generous default. Counted in
+    Flask-Limiter's storage (KB_RATELIMIT_STORAGE), which every process shares; if that
+    storage is down the limit is skipped (and logged) rather than refusing every answer.
+    """
+    per_hour = int(current_app.config.get("KB_SURVEY_RESPONSES_PER_HOUR") or 0)
+    if not survey.anonymous or not address or per_hour <= 0:
+        return
+    if not (limiter.enabled and limiter.initialized):
+        return
+    try:
+        allowed = limiter.limiter.hit(
+            RateLimitItemPerHour(per_hour), "survey-responses", str(survey.id), address
+        )
+    except Exception:  # the storage (Redis) is unreachable: answers still go in
+        log.warning("rate-limit storage failed; survey limit not applied", exc_info=True)
+        return
+    if not allowed:
+        raise RateLimited(
+            _(
+                "Слишком много ответов в этот опрос с одного адреса за час (можно "
+                "%(n)s). Попробуйте позже.",
+                n=per_hour,
+            )
+        )
+
+
 def submit_response(
     survey: Survey,
     *,
@@ -910,8 +997,12 @@ def submit_response(
     organization_id: int | None = None,
     code: str | None = None,
     now: datetime | None = None,
+    address: str | None = None,
 ) -> SubmitResult:
-    """Store one response whole, or nothing. See the module docstring for the rules."""
+    """Store one response whole, or nothing. See the module docstring for the rules.
+
+    ``address`` is the client's network address, for ``check_response_rate``.
+    """
     user = user if _signed_in(user) else None
     if survey.anonymous:
         if user is None and not (isinstance(code, str) and hmac.compare_digest(code, survey.code)):
@@ -957,6 +1048,7 @@ def submit_response(
                 raise InvalidInput(_("Такой организации нет в списке."))
     else:
         organization = user.organization
+    check_response_rate(survey, address)
     response = Response(
         wave=wave,
         user_id=None if survey.anonymous else user.id,

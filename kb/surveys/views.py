@@ -26,6 +26,7 @@ from kb.security import require_login
 from kb.surveys import bp, service
 from kb.surveys import results as survey_results
 from kb.surveys.models import QuestionKind, Survey
+from kb.urls import external_url
 
 DEVICE_COOKIE = "kb_survey_device"
 THANKS_KEY = "kb_survey_answered"
@@ -66,21 +67,13 @@ def _organizer_survey(survey_id: int) -> Survey:
 
 
 def _filters() -> dict:
-    """``wave`` (repeatable or comma-separated numbers) and ``org`` from the query string."""
-    numbers: list[int] = []
-    for raw in request.args.getlist("wave"):
-        for part in raw.split(","):
-            if part.strip().isdigit():
-                numbers.append(int(part))
-    org = request.args.get("org", "")
-    return {
-        "wave_numbers": sorted(set(numbers)) or None,
-        "organization_id": int(org) if org.isdigit() else None,
-    }
+    """``wave`` (repeatable or comma-separated numbers) and ``org`` from the query string
+    (the API's ``_filters`` with its checks; a malformed one gives a clear 400)."""
+    return service.query_filters(request.args.getlist("wave"), request.args.get("org", ""))
 
 
 def public_link(survey: Survey) -> str:
-    return url_for("surveys.respond_by_code", code=survey.code, _external=True)
+    return external_url("surveys.respond_by_code", code=survey.code)
 
 
 def _form_answers(survey: Survey) -> dict:
@@ -306,7 +299,8 @@ def _question_form() -> dict:
 def add_question(survey_id: int):
     survey = _organizer_survey(survey_id)
     section_id = request.form.get("section_id", "")
-    section = service.get_section(survey, int(section_id)) if section_id.isdigit() else None
+    number = service.id_number(section_id)
+    section = service.get_section(survey, number) if number is not None else None
     fields = _question_form()
     kind = fields.pop("kind")
     if not fields["text"]:
@@ -455,6 +449,7 @@ def _submit_form(survey: Survey, code: str | None):
             device_id=_device_id(),
             organization_id=request.form.get("organization_id") or None,
             code=code,
+            address=request.remote_addr,
         )
     except DomainError as error:
         return _render_form(

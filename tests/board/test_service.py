@@ -427,6 +427,7 @@ def test_seq_is_gap_free_and_stored_with_each_change(ctx, board):
 def test_events_too_old_to_replay_are_pruned(ctx, board, monkeypatch):
     monkeypatch.setattr(boards, "REPLAY_MAX", 10)
     monkeypatch.setattr(boards, "PRUNE_EVERY", 5)
+    monkeypatch.setattr(boards, "LIKE_TOGGLES_PER_POST", 100)  # toggling here is the point
     anna = guest(board)
     post = boards.create_post(board, anna, "Спасибо за семинар!")
     for _ in range(23):

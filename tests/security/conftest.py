@@ -26,6 +26,7 @@ def module_app(tmp_path_factory, postgres):
         "KB_DATA_DIR": tmp_path_factory.mktemp("security") / "data",
         "KB_ASYNC_MODE": "threading",
         "KB_LOGIN_LIMIT": "1000 per minute",
+        "KB_LOGIN_DELAY_AFTER": 1000,  # POST /login is probed with a wrong password by every role
     }
     if postgres is not None:
         name = f"kb_{uuid.uuid4().hex[:16]}"

@@ -113,6 +113,7 @@ EXPECTED: dict[str, str] = {
     "GET /wiki/<slug>/rename": "editors",
     "PATCH /api/v1/boards/<code>": "owner",
     "PATCH /api/v1/boards/<code>/posts/<int:post_id>": "author+moderators",
+    "POST /account/logout-everywhere": "users",
     "POST /account/password": "users",
     "POST /account/tokens": "users",
     "POST /account/tokens/<int:token_id>/revoke": "owner",
@@ -201,7 +202,15 @@ EXPECTED: dict[str, str] = {
 
 
 # Rows whose request changes the client's own session: probed with throwaway clients.
-SESSION_CHANGING = {"POST /logout", "POST /login", "GET /lang/<code>", "POST /invite/<token>"}
+SESSION_CHANGING = {
+    "POST /logout",
+    "POST /login",
+    "GET /lang/<code>",
+    "POST /invite/<token>",
+    "POST /account/logout-everywhere",
+}
+# Rows that end every session of the account: the shared clients sign in again afterwards.
+ENDS_EVERY_SESSION = {"POST /account/logout-everywhere"}
 BODIES = {
     "POST /login": {"email": "admin@example.org", "password": "wrong-password-1"},
     "POST /wiki/<slug>/revert": {"revision": "1"},
@@ -272,6 +281,8 @@ def test_matrix(module_app, role_clients):
         if rule.startswith("/static/"):
             continue
         observed = probe(module_app, role_clients, method, rule, worlds)
+        if key in ENDS_EVERY_SESSION:
+            role_clients.update({role: RoleClient(module_app, role) for role in ROLES})
         allowed = {role for role, result in observed.items() if result == "allow"}
         name = next((n for n, roles in POLICIES.items() if roles == allowed), sorted(allowed))
         table.append(f'    "{key}": "{name}",')

@@ -20,6 +20,8 @@ PAYLOADS = load_payloads(SHARED_DIR) if HAVE_PAYLOADS else ["<script>"]
 @pytest.fixture(autouse=True, scope="module")
 def payload_lists():
     need(HAVE_PAYLOADS, f"{SHARED_DIR / 'security'} is missing: the XSS payload lists")
+
+
 PIECES = [
     "[", "]", "(", ")", "<", ">", '"', "'", "`", "```", "\n", "\n\n", "    ", "*", "_", "#",
     "|", "-", "!", "&", ";", ":", "/", "\\", "=", "javascript:", "JaVaScRiPt:", "vbscript:",
