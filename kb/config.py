@@ -92,6 +92,9 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A rate-limit storage (Redis) that is down must not refuse sign-ins: the limits are
+        # skipped and logged; failed sign-ins per account are counted in the database anyway.
+        "RATELIMIT_SWALLOW_ERRORS": True,
         # Shared by all processes: the message queue's Redis unless configured otherwise.
         "RATELIMIT_STORAGE_URI": os.environ.get("KB_RATELIMIT_STORAGE")
         or os.environ.get("KB_MESSAGE_QUEUE")
