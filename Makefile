@@ -52,10 +52,17 @@ system-test-deps:
 	fi
 
 test-sqlite: $(TEST_STAMP) catalogs
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
+
+# The PostgreSQL pass leaves out what does not depend on the database: the real-browser
+# journeys (the same server code and queries as the API tests, which do run), the Markdown
+# and diff CPU bounds, and the pure text functions.
+POSTGRESQL_SKIPS := --ignore=tests/browser --ignore=tests/pages/test_bounds.py \
+  --ignore=tests/pages/test_markdown_escape.py --ignore=tests/security/test_markdown_fuzz.py \
+  --ignore=tests/search/test_analysis.py
 
 test-postgresql: $(TEST_STAMP) catalogs
-	KB_TEST_DATABASE=postgresql $(BIN)/python -m pytest
+	KB_TEST_DATABASE=postgresql $(BIN)/python -m pytest --durations=15 $(POSTGRESQL_SKIPS)
 
 # The README's first command as a newcomer runs it: `make run` in a fresh clone of HEAD with
 # its own .venv and nothing but python3 (scripts/smoke_make_run.py).

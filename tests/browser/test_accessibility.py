@@ -37,6 +37,8 @@ def board_code(browser, shared_demo_server) -> str:
         card = post(mod, "полезный семинар")
         expect(card).to_be_visible()
         card.get_by_role("button", name="Нравится 0").click()
+        # the like comes back as post:updated, which redraws the card: open the comments after
+        expect(card.get_by_role("button", name="Нравится 1")).to_be_visible()
         card.locator("summary").click()
         card.get_by_label("Комментировать").fill("Спасибо за отзыв!")
         card.get_by_role("button", name="Отправить").click()

@@ -6,7 +6,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.conftest import SHARED_DIR
 from tests.pages.conftest import bearer
 
 BODY = "## Цель\n\nПознакомить детей с роботом.\n\n## Итоги\n\nВсё получилось.\n"
@@ -289,11 +288,11 @@ def test_home_page_lists_spaces_changes_and_newest(client, wiki):
     assert "Пчёлки Bee-Bot" in html and "Тест editor" in html
 
 
-def test_titles_and_tags_with_xss_payloads_are_escaped(client, seeded, token_for):
+def test_titles_and_tags_with_xss_payloads_are_escaped(client, seeded, token_for, shared_dir):
     headers = bearer(token_for("editor"))
     lines = [
         line
-        for path in sorted(SHARED_DIR.glob("security/*.txt"))[:2]
+        for path in sorted(shared_dir.glob("security/*.txt"))[:2]
         for line in path.read_text(errors="replace").splitlines()[:25]
         if line.strip()
     ]
