@@ -262,3 +262,33 @@ def live_server(tmp_path, database_url) -> Iterator[LiveServer]:
     server = LiveServer(tmp_path / "live", database_url).start()
     yield server
     server.stop()
+
+
+# ---------------------------------------------------------------- a real SMTP server
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def wait_for(inbox, count, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while len(inbox.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return inbox.messages

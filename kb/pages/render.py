@@ -145,18 +145,21 @@ def check_nesting(body: str) -> None:
         if opening:
             fence = opening.group(1)
             continue
-        if _RULE.match(line):
+        if _RULE.match(line) or not line.strip():
             continue
-        depth, at = 0, 0
-        while depth <= MAX_NESTING:
+        depth, at, markers = 0, 0, 0
+        while True:  # each step moves past the line's prefix: linear in its length
             step = _CONTAINER.match(line, at)
             if not step or step.end() == at:
                 break
             depth += 1
+            markers += step.group(0).strip() not in ("", "\t")
             at = step.end()
             while at < len(line) and line[at] == " " and line[at : at + 4] != "    ":
                 at += 1
-        if depth > MAX_NESTING:
+        # Indentation alone (a code block, a continuation line, spaces pasted from Word) is
+        # no new level: only a line with a quote or list marker opens one.
+        if depth > MAX_NESTING and markers:
             raise InvalidInput(
                 _(
                     "Слишком глубокая вложенность списков или цитат: больше %(n)s уровней. "

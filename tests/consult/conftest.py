@@ -1,6 +1,4 @@
-"""Consulting-centre fixtures: the centre's people, a real SMTP server and its inbox."""
-
-import time
+"""Consulting-centre fixtures: the centre's people (the SMTP server is in tests/conftest.py)."""
 
 import pytest
 
@@ -25,32 +23,3 @@ def people(ctx):
     }
     service.set_methodist(made["methodist"], True, actor=made["admin"])
     return made
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    from tests.services import free_port
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
-
-
-def wait_for(inbox, count, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while len(inbox.messages) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return inbox.messages

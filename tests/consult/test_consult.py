@@ -12,7 +12,7 @@ from kb.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFo
 from kb.pages import service as pages
 from kb.surveys import results as survey_results
 from kb.surveys import service as surveys
-from tests.consult.conftest import wait_for
+from tests.conftest import wait_for
 from tests.surveys.conftest import DEFINITION
 
 

@@ -15,7 +15,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from kb.consult import mail, service
 from kb.consult.models import ConsultQuestion
 from kb.extensions import db
-from tests.consult.conftest import Inbox, wait_for
+from tests.conftest import Inbox, wait_for
 from tests.services import free_port
 
 USER, SECRET = "kb-mailer", "пароль-почты"  # Russian passwords are real

@@ -290,3 +290,11 @@ def test_deep_nesting_is_a_4xx_on_save_and_preview(client, editor, name):
     assert saved.status_code == 201, saved.get_json()
     preview = client.post("/api/v1/preview", json={"body": normal}, headers=editor)
     assert preview.status_code == 200 and preview.get_json()["html"].count("<ul>") == 3
+
+
+def test_indentation_alone_is_not_nesting():
+    """Found with a real seed: a line of spaces pasted from Word was refused as «too deep»."""
+    body = "Конспект\n" + " " * 120 + "\n\nТекст\n\n" + " " * 100 + "отступ без списка\n"
+    render(body, 1)
+    deep_code = "- пункт\n\n" + " " * 96 + "код\n"
+    render(deep_code, 1)

@@ -22,9 +22,7 @@ from kb.consult import mail
 from kb.consult import service as consult
 from kb.database import db
 from kb.pages import service as pages
-from tests.conftest import LiveServer, csrf_token
-from tests.consult.conftest import Inbox, wait_for
-from tests.services import free_port
+from tests.conftest import LiveServer, csrf_token, wait_for
 from tests.surveys.conftest import DEFINITION
 
 BASE = "https://kb.example.org"
@@ -36,17 +34,6 @@ ATOM = {"a": "http://www.w3.org/2005/Atom"}
 def app_config(app_config):
     # The test client speaks to "localhost": trusted here as an operator would trust it.
     return {**app_config, "KB_BASE_URL": BASE, "KB_TRUSTED_HOSTS": "localhost"}
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 def bearer(token: str) -> dict:
