@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
-from kb.errors import Forbidden, NotAuthenticated
+from kb.errors import BadRequest, Forbidden, NotAuthenticated
 from kb.extensions import csrf, login_manager
 
 CONTENT_SECURITY_POLICY = (
@@ -104,6 +104,14 @@ def init_app(app: Flask) -> None:
     @login_manager.unauthorized_handler
     def unauthorized():
         raise NotAuthenticated(_("Нужно войти в систему."))
+
+    @app.before_request
+    def refuse_nul_characters():
+        # No text we store or look up may hold NUL: PostgreSQL refuses it in any string
+        # (a 500 there, found by schemathesis in `?space=`), SQLite would store it silently.
+        values = [*request.args.values(), *(request.view_args or {}).values()]
+        if any(isinstance(value, str) and "\x00" in value for value in values):
+            raise BadRequest(_("В адресе запроса недопустимый символ (NUL)."))
 
     @app.before_request
     def authenticate_bearer():

@@ -93,3 +93,11 @@ def test_a_valid_token_acts_as_its_own_user_not_the_sessions(app, users, auth, t
         headers={"Authorization": f"Bearer {reader_token}"},
     )
     assert answer.status_code == 403  # the reader's token, not the admin's cookie, decides
+
+
+def test_nul_in_the_address_is_a_clear_400(app, users):
+    """Found by schemathesis on PostgreSQL: `?space=…%00…` reached the database (500)."""
+    client = app.test_client()
+    for path in ("/api/v1/pages?space=a%00b", "/api/v1/search?q=%00", "/wiki/a%00b"):
+        answer = client.get(path)
+        assert answer.status_code == 400, (path, answer.status_code)
