@@ -40,6 +40,11 @@ class Base(so.DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+# Ids, revision numbers and seqs are 32-bit integers in the database: a larger number
+# names nothing (checked before a query, so it never overflows the driver).
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     """Naive UTC timestamp: stored the same way on SQLite and PostgreSQL."""
     return datetime.now(UTC).replace(tzinfo=None)

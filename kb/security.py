@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
+from kb.database import MAX_ID
 from kb.errors import BadRequest, Forbidden, NotAuthenticated
 from kb.extensions import csrf, login_manager
 
@@ -82,7 +83,7 @@ class IdConverter(IntegerConverter):
 
     def to_python(self, value: str) -> int:
         number = super().to_python(value)
-        if number > 2**31 - 1:
+        if number > MAX_ID:
             raise NotFound()
         return number
 

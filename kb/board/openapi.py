@@ -5,7 +5,7 @@ from 1 to 2**31-1 and ``since``/``seq`` from 0 to 2**31-1; outside that range th
 422 (in the body) or 404 (in the path), never 500.
 """
 
-ID_MAX = 2**31 - 1
+from kb.database import MAX_ID
 
 _ERR_BODY = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -27,8 +27,8 @@ def _body(ref: str) -> dict:
     }
 
 
-_ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
-_SEQ = {"type": "integer", "minimum": 0, "maximum": ID_MAX}
+_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+_SEQ = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 _COLUMN = {
     "description": (
         "Колонка: её id или точное название (строка). Не указана — первая колонка доски. "

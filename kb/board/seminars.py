@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext
 from kb.accounts.models import Organization, User
 from kb.board.models import Seminar, SeminarKind
 from kb.board.service import clean_text
-from kb.database import db, mark_write_transaction, utcnow
+from kb.database import MAX_ID, db, mark_write_transaction, utcnow
 from kb.errors import Forbidden, InvalidInput, NotFound
 from kb.pages.models import Space
 
@@ -139,7 +139,7 @@ def _int(value: Any) -> int:
         number = int(value)
     except (TypeError, ValueError):
         raise InvalidInput(_("Ожидалось число.")) from None
-    return number if 0 < number < 2**31 else 0  # names nothing instead of overflowing the db
+    return number if 0 < number <= MAX_ID else 0  # names nothing instead of overflowing the db
 
 
 def create_seminar(user: User, data: dict[str, Any]) -> Seminar:

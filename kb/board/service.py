@@ -44,7 +44,7 @@ from kb.board.models import (
     Post,
     PostStatus,
 )
-from kb.database import db, mark_write_transaction, utcnow
+from kb.database import MAX_ID, db, mark_write_transaction, utcnow
 from kb.errors import (
     Conflict,
     Forbidden,
@@ -72,7 +72,6 @@ REPLAY_MAX = 2000  # a client further behind gets the full state instead of the 
 PRUNE_EVERY = 500  # every this many changes, events no client can replay any more are deleted
 DEFAULT_POSTS_PER_MINUTE = 10
 DEFAULT_MAX_PARTICIPANTS = 2000
-ID_MAX = 2**31 - 1  # ids and seqs are 32-bit integers in the database
 # Stuffing limits (issue 14), counted in Flask-Limiter's storage (see `_check_limits`). Many real
 # attendees share one school NAT address, so the per-address limits are sized for a room of
 # 60 or more joining and answering within the same minute.
@@ -141,7 +140,7 @@ def _check_bool(value: Any, what: str) -> bool:
 
 
 def _check_id(value: Any, what: str) -> int:
-    """A database id: an integer (or a string of digits) from 1 to ``ID_MAX``."""
+    """A database id: an integer (or a string of digits) from 1 to ``MAX_ID``."""
     if value is None or value == "":
         raise InvalidInput(_("Не указан номер: %(what)s.", what=what))
     if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
@@ -150,21 +149,21 @@ def _check_id(value: Any, what: str) -> int:
         number = value
     else:
         number = 0
-    if not 1 <= number <= ID_MAX:
+    if not 1 <= number <= MAX_ID:
         raise InvalidInput(
             _(
                 "Номер (%(what)s) должен быть целым числом от 1 до %(max)s.",
                 what=what,
-                max=ID_MAX,
+                max=MAX_ID,
             )
         )
     return number
 
 
 def check_since(since: Any) -> int:
-    """The ``since`` of a catch-up: a seq from 0 to ``ID_MAX``."""
-    if isinstance(since, bool) or not isinstance(since, int) or not 0 <= since <= ID_MAX:
-        raise InvalidInput(_("«since» должен быть целым числом от 0 до %(max)s.", max=ID_MAX))
+    """The ``since`` of a catch-up: a seq from 0 to ``MAX_ID``."""
+    if isinstance(since, bool) or not isinstance(since, int) or not 0 <= since <= MAX_ID:
+        raise InvalidInput(_("«since» должен быть целым числом от 0 до %(max)s.", max=MAX_ID))
     return since
 
 

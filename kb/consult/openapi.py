@@ -1,5 +1,7 @@
 """OpenAPI 3.1 fragments for the consulting-centre endpoints (merged by kb.api)."""
 
+from kb.database import MAX_ID
+
 ERR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 TAGS = ["consult"]
 
@@ -29,7 +31,7 @@ def _body(properties: dict, required: list[str]) -> dict:
 
 
 # Ids are 32-bit: a larger or non-positive one names nothing (404 in a path, 422 in a body).
-ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 QID = {"name": "question_id", "in": "path", "required": True, "schema": ID}
 AID = {"name": "answer_id", "in": "path", "required": True, "schema": ID}
 UID = {"name": "user_id", "in": "path", "required": True, "schema": ID}

@@ -34,7 +34,7 @@ from kb.consult.models import (
     QuestionStatus,
     Upvote,
 )
-from kb.database import db, utcnow
+from kb.database import MAX_ID, db, utcnow
 from kb.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from kb.pages.markdown_escape import escape_markdown_inline, escape_markdown_lines
 from kb.urls import external_url
@@ -43,7 +43,6 @@ MAX_TITLE = 200
 MAX_BODY = 10_000
 MAX_ANSWER = 20_000
 PAGE_SIZE = 50
-MAX_ID = 2**31 - 1  # database ids are 32-bit
 
 STATUS_LABELS = {
     QuestionStatus.NEW: lazy_gettext("Новый"),

@@ -7,7 +7,7 @@ from flask_login import current_user
 from kb.accounts import service as accounts
 from kb.consult import bp, service
 from kb.consult.models import NotificationKind
-from kb.database import utcnow
+from kb.database import MAX_ID, utcnow
 from kb.errors import DomainError
 from kb.security import require_login
 from kb.urls import external_url
@@ -210,7 +210,7 @@ def methodists():
     if request.method == "POST":
         try:
             user_id = int(request.form.get("user_id", "0") or 0)
-            if not 0 < user_id <= service.MAX_ID:
+            if not 0 < user_id <= MAX_ID:
                 raise ValueError(user_id)
             user = accounts.get_user_by_id(user_id)
             service.set_methodist(user, request.form.get("methodist") == "1", actor=current_user)

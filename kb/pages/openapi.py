@@ -1,5 +1,7 @@
 """OpenAPI 3.1 fragments for the wiki endpoints (merged by kb.api)."""
 
+from kb.database import MAX_ID
+
 ERR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
@@ -21,8 +23,7 @@ def _errors(*codes: int) -> dict:
 
 
 # Revision numbers and ids are 32-bit in the database; past this they name nothing (404).
-MAX_NUMBER = 2**31 - 1
-REVISION = {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER}
+REVISION = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 SLUG = {
     "name": "slug",

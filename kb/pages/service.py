@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import orm as so
 
 from kb.accounts.models import Organization, User
-from kb.database import db, utcnow
+from kb.database import MAX_ID, db, utcnow
 from kb.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound
 from kb.pages.merge import inline_diff, merge_edit, unified_diff
 from kb.pages.models import (
@@ -47,7 +47,6 @@ MAX_SPACE_DESCRIPTION = 2000
 CAS_RETRIES = 5
 # Numbers from outside (revision numbers, ids) are 32-bit in the database: a larger one names
 # nothing and must not reach the driver, which would overflow (as kb.security.IdConverter).
-MAX_NUMBER = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE_SLUG = re.compile(r"^[\w-]{1,120}$", re.UNICODE)
 _NUMBER = re.compile(r"[+-]?[0-9]+")
@@ -81,7 +80,7 @@ def sees_deleted(user: User | None) -> bool:
 def check_number(value, name: str) -> int:
     """A revision number (or other count from 1) typed by someone: an int, at least 1.
 
-    Past ``MAX_NUMBER`` it is returned as is: it names nothing, and the functions that look
+    Past ``MAX_ID`` it is returned as is: it names nothing, and the functions that look
     numbers up answer that without asking the database.
     """
     if isinstance(value, bool) or not isinstance(value, int):
@@ -96,8 +95,8 @@ def number_from_text(raw: str, name: str) -> int:
     text = raw.strip()
     if not _NUMBER.fullmatch(text):
         raise BadRequest(_("Параметр %(name)s должен быть числом.", name=name))
-    if len(text.lstrip("+-").lstrip("0")) > 12:  # past MAX_NUMBER (int() refuses 5,000 digits)
-        return check_number(-1 if text.startswith("-") else MAX_NUMBER + 1, name)
+    if len(text.lstrip("+-").lstrip("0")) > 12:  # past MAX_ID (int() refuses 5,000 digits)
+        return check_number(-1 if text.startswith("-") else MAX_ID + 1, name)
     return check_number(int(text), name)
 
 
@@ -311,7 +310,7 @@ def get_page(slug: str, *, include_deleted: bool = False) -> Page:
 
 def get_revision(page: Page, number: int) -> Revision:
     revision = None
-    if 1 <= number <= MAX_NUMBER:
+    if 1 <= number <= MAX_ID:
         revision = db.session.scalar(
             sa.select(Revision).where(Revision.page_id == page.id, Revision.number == number)
         )
@@ -552,7 +551,7 @@ def put_page(
     if base_revision is not None and (
         isinstance(base_revision, bool)
         or not isinstance(base_revision, int)
-        or not 1 <= base_revision <= MAX_NUMBER
+        or not 1 <= base_revision <= MAX_ID
     ):
         raise InvalidInput(_("base_revision должен быть положительным числом или null."))
 
@@ -835,7 +834,7 @@ def recent_changes(
 ) -> list[Change]:
     """Newest revisions first; those of deleted pages only with ``include_deleted`` (admins)."""
     for number in (author_id, organization_id):
-        if number is not None and not 1 <= number <= MAX_NUMBER:
+        if number is not None and not 1 <= number <= MAX_ID:
             return []  # no such person or organization
     parent = so.aliased(Revision)
     query = (

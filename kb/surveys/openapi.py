@@ -1,5 +1,7 @@
 """OpenAPI 3.1 fragments for the survey endpoints (merged by kb.api)."""
 
+from kb.database import MAX_ID
+
 ERR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 TAGS = ["surveys"]
 
@@ -27,7 +29,7 @@ def _errors(*codes: int) -> dict:
 
 
 # Ids and numbers are 32-bit: a larger or non-positive one is a 404 in a path, a 400 in a query.
-ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 SURVEY_ID = {"name": "survey_id", "in": "path", "required": True, "schema": ID}
 WAVE_NUMBER = {"name": "number", "in": "path", "required": True, "schema": ID}
 FILTERS = [
@@ -365,7 +367,7 @@ SCHEMAS = {
             "organization_id": {
                 "type": ["integer", "null"],
                 "minimum": 1,
-                "maximum": 2**31 - 1,
+                "maximum": MAX_ID,
                 "description": "Только для анонимных опросов, по желанию",
             },  # fmt: skip
         },

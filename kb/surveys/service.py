@@ -31,7 +31,7 @@ from flask_babel import gettext as _
 from limits import RateLimitItemPerHour
 
 from kb.accounts.models import Organization, User
-from kb.database import db, utcnow
+from kb.database import MAX_ID, db, utcnow
 from kb.errors import (
     BadRequest,
     Conflict,
@@ -68,7 +68,6 @@ SCALE_MAXES = (5, 10)
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-MAX_ID = 2**31 - 1  # database ids are 32-bit; a larger number names nothing
 
 log = logging.getLogger(__name__)
 
