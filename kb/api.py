@@ -60,6 +60,16 @@ def openapi_document() -> dict[str, Any]:
         module = importlib.import_module(name)
         paths.update(getattr(module, "PATHS", {}))
         schemas.update(getattr(module, "SCHEMAS", {}))
+    # Every route answers 400 to a NUL character in its path or query string
+    # (kb.security.refuse_nul_characters), so every operation documents it.
+    bad_address = {
+        "description": "Недопустимый символ в адресе или параметрах запроса",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for operations in paths.values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("400", bad_address)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Методкабинет API", "version": "1"},
