@@ -71,7 +71,9 @@ class ResyncingRedisManager(python_socketio.RedisManager):
 
 def init_socketio(app: Flask) -> None:
     queue_url = app.config["KB_MESSAGE_QUEUE"]
-    options = {}
+    # None (one process, in-memory) is passed explicitly: Flask-SocketIO keeps the options of
+    # an earlier init_app, so an app without a queue would inherit another app's Redis manager.
+    options = {"client_manager": None}
     if queue_url:
         options["client_manager"] = ResyncingRedisManager(queue_url, channel="flask-socketio")
     socketio.init_app(

@@ -100,7 +100,18 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         # "<id>:<session version>" (User.get_id): a raised version ends old sessions/cookies.
+        # A request with a Bearer token is that token's alone, never the session's.
+        if bearer_token() is not None:
+            return None
         return accounts.user_for_session(user_id)
+
+    @login_manager.request_loader
+    def load_user_from_token(_request):
+        # Where no before_request hook runs — Socket.IO events, whose context is built from
+        # the handshake — the token in the handshake's Authorization header signs in.
+        # (HTTP requests are signed in earlier, by authenticate_bearer below.)
+        token = bearer_token()
+        return accounts.user_for_token(token) if token is not None else None
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -26,13 +26,13 @@ NS = "/board"
 class Peer:
     """A python-socketio client that records every board event it receives."""
 
-    def __init__(self, url: str, cookie: str | None = None):
+    def __init__(self, url: str, cookie: str | None = None, headers: dict | None = None):
         self.client = socketio.Client(reconnection=False)
         self.events: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
         for name in EVENTS:
             self.client.on(name, self._recorder(name), namespace=NS)
-        headers = {"Cookie": cookie} if cookie else {}
+        headers = {**({"Cookie": cookie} if cookie else {}), **(headers or {})}
         self.client.connect(url, namespaces=[NS], transports=["websocket"], headers=headers)
 
     def _recorder(self, name):
@@ -94,8 +94,8 @@ def live(live_server):
     assert made.status_code == 201, made.text
     peers: list[Peer] = []
 
-    def connect(cookie=None) -> Peer:
-        peer = Peer(live_server.url, cookie)
+    def connect(cookie=None, headers=None) -> Peer:
+        peer = Peer(live_server.url, cookie, headers)
         peers.append(peer)
         return peer
 
@@ -170,6 +170,20 @@ def test_join_post_like_comment_poll_and_limits(live):
     assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))  # in order, none twice
     presence = anna.wait_for(lambda n, d: n == "presence" and d["online"] == 3)
     assert presence["online"] == 3
+
+
+def test_an_api_token_in_the_handshake_signs_in(live):
+    """An integration (a chat relay, the fan-out benchmark's host) connects with its API
+    token: it is the token's user, the board's moderator, whom the post limit spares."""
+    server, code, cookie, connect = live
+    token = server.run_cli("token", "create", "lead@example.org").stdout.strip()
+    lead = connect(headers={"Authorization": f"Bearer {token}"})
+    assert lead.call("join", {"code": code})["moderator"] is True
+    for number in range(12):  # above KB_BOARD_POSTS_PER_MINUTE (10) of a participant
+        assert lead.call("post:create", {"text": f"объявление {number}"})["ok"], number
+    # a junk token is nobody (and the session cookie beside it does not count either)
+    junk = connect(cookie, headers={"Authorization": "Bearer junk"})
+    assert junk.call("join", {"code": code, "name": "Гость"})["moderator"] is False
 
 
 def test_moderation_visibility(live):
