@@ -173,6 +173,9 @@ class BoundedMatcher:
 class MergeResult:
     body: str
     conflicts: bool
+    # The merge as passages for a «выберите вариант» view: {"text": …} where both edits
+    # agree, {"mine": …, "theirs": …} where they overlap (empty only with a conflict).
+    passages: tuple[dict[str, str], ...] = ()
 
 
 def _lines(text: str) -> list[str]:
@@ -193,7 +196,8 @@ def merge_edit(base: str, theirs: str, mine: str) -> MergeResult:
         return MergeResult(mine, False)
     if mine == base:
         return MergeResult(theirs, False)
-    merger = Merge3(_lines(base), _lines(mine), _lines(theirs), sequence_matcher=BoundedMatcher)
+    base_lines, mine_lines, theirs_lines = _lines(base), _lines(mine), _lines(theirs)
+    merger = Merge3(base_lines, mine_lines, theirs_lines, sequence_matcher=BoundedMatcher)
     regions = list(merger.merge_regions())
     conflicts = any(region[0] == "conflict" for region in regions)
     merged = "".join(
@@ -203,9 +207,40 @@ def merge_edit(base: str, theirs: str, mine: str) -> MergeResult:
             end_marker=THEIRS_MARKER,
         )
     )
-    if not (mine.endswith("\n") and theirs.endswith("\n")) and merged.endswith("\n"):
+    trim = not (mine.endswith("\n") and theirs.endswith("\n"))
+    if trim and merged.endswith("\n"):
         merged = merged[:-1]
-    return MergeResult(merged, conflicts)
+    passages = _passages(regions, base_lines, mine_lines, theirs_lines) if conflicts else []
+    if trim and passages:
+        last = passages[-1]
+        for key, text in last.items():
+            if text.endswith("\n"):
+                last[key] = text[:-1]
+    return MergeResult(merged, conflicts, tuple(passages))
+
+
+def _passages(regions, base, mine, theirs) -> list[dict[str, str]]:
+    """Merge3's regions as agreed text and overlapping pairs, neighbours joined."""
+    passages: list[dict[str, str]] = []
+    for region in regions:
+        kind = region[0]
+        if kind == "conflict":
+            _, _z1, _z2, a1, a2, b1, b2 = region
+            passages.append({"mine": "".join(mine[a1:a2]), "theirs": "".join(theirs[b1:b2])})
+            continue
+        source = {"unchanged": base, "same": mine, "a": mine, "b": theirs}[kind]
+        text = "".join(source[region[1] : region[2]])
+        if passages and "text" in passages[-1]:
+            passages[-1]["text"] += text
+        elif text:
+            passages.append({"text": text})
+    return passages
+
+
+def unresolved_markers(body: str) -> bool:
+    """Whether ``body`` still holds the conflict lines our merge writes (a save refuses it)."""
+    lines = set(body.splitlines())
+    return MINE_MARKER in lines or THEIRS_MARKER in lines
 
 
 def _unified_range(start: int, stop: int) -> str:

@@ -331,6 +331,17 @@ SCHEMAS = {
             "error": {"type": "string"},
             "current_revision": {"type": "integer"},
             "body_with_conflicts": {"type": "string"},
+            "passages": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "text": {"type": "string"},
+                        "mine": {"type": "string"},
+                        "theirs": {"type": "string"},
+                    },
+                },
+            },
         },
     },
     "RevisionList": {

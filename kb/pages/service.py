@@ -18,7 +18,7 @@ from sqlalchemy import orm as so
 from kb.accounts.models import Organization, User
 from kb.database import MAX_ID, db, utcnow
 from kb.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound
-from kb.pages.merge import inline_diff, merge_edit, unified_diff
+from kb.pages.merge import inline_diff, merge_edit, unified_diff, unresolved_markers
 from kb.pages.models import (
     Attachment,
     AttachmentVersion,
@@ -380,22 +380,26 @@ def first_revision(page: Page) -> Revision | None:
 
 
 def history(page: Page) -> list[dict]:
-    """Revisions newest first, each with its size change against its parent."""
-    revisions = list(
-        db.session.scalars(
-            sa.select(Revision)
-            .where(Revision.page_id == page.id)
-            .options(so.joinedload(Revision.author))
-            .order_by(Revision.number.desc())
-        )
-    )
-    sizes = {r.number: r.size for r in revisions}
+    """Revisions newest first, each with its size change against its parent: ``delta`` in
+    bytes (as the API's ``size``), ``chars`` in characters (what a teacher is shown).
+    Bodies stay in the database: only their lengths are read."""
+    rows = db.session.execute(
+        sa.select(Revision, sa.func.length(Revision.body))
+        .where(Revision.page_id == page.id)
+        .options(so.joinedload(Revision.author), so.defer(Revision.body), so.defer(Revision.html))
+        .order_by(Revision.number.desc())
+    ).all()
+    sizes = {r.number: r.size for r, _length in rows}
+    lengths = {r.number: length or 0 for r, length in rows}
     return [
         {
             "revision": r,
             "delta": r.size - sizes.get(r.parent_number, 0) if r.parent_number else r.size,
+            "chars": lengths[r.number] - lengths.get(r.parent_number, 0)
+            if r.parent_number
+            else lengths[r.number],
         }
-        for r in revisions
+        for r, _length in rows
     ]
 
 
@@ -564,6 +568,14 @@ def put_page(
             )  # fmt: skip
         )
     page, _redirected = resolve_page(slug)
+    if unresolved_markers(body) and not (page is not None and unresolved_markers(page.body)):
+        raise InvalidInput(
+            _(
+                "В тексте остались отметки конфликта правок («<<<<<<< ваша версия», «=======», "
+                "«>>>>>>> сохранённая версия»). Выберите вариант для каждого такого места и "
+                "уберите эти строки — тогда страницу можно сохранить."
+            )  # fmt: skip
+        )
     if page is None:
         if base_revision is not None:
             raise InvalidInput(
@@ -595,7 +607,7 @@ def put_page(
                 title=page.title,
             ),  # fmt: skip
             current_revision=page.revision_number,
-            body_with_conflicts=merge_edit("", page.body, body).body,
+            **_conflict_details(merge_edit("", page.body, body)),
         )
     if base_revision > page.revision_number:
         raise InvalidInput(
@@ -608,6 +620,11 @@ def put_page(
     return _save_edit(
         page, base_revision, title, body, author, space, tag_names, comment, commit=commit
     )
+
+
+def _conflict_details(result) -> dict:
+    """What a Conflict carries: the merge with markers and the same as passages to choose."""
+    return {"body_with_conflicts": result.body, "passages": list(result.passages)}
 
 
 def _save_edit(
@@ -638,7 +655,7 @@ def _save_edit(
                         "пересеклись. Сравните версии и сохраните снова."
                     ),  # fmt: skip
                     current_revision=current,
-                    body_with_conflicts=result.body,
+                    **_conflict_details(result),
                 )
             new_body, merged = result.body, result.body != body
         new_title = title or page.title

@@ -140,6 +140,7 @@ def _editor(page, slug: str, *, status: int = 200, **context):
         title=page.title if page else title_for_slug(slug),
         templates=templates,
         chosen_template=chosen,
+        template_chosen="template" in request.args,
         spaces=service.list_spaces(),
         max_upload_mb=current_app.config["KB_MAX_UPLOAD_MB"],
         **context,
@@ -186,7 +187,7 @@ def edit_page(slug: str):
             status=409,
             conflict=conflict,
             theirs=current.body if current else "",
-            merged_text=conflict.extra.get("body_with_conflicts", ""),
+            passages=conflict.extra.get("passages") or [],
             **{**form, "base_revision": conflict.extra.get("current_revision") or ""},
             space_slug=space_slug or (current.space.slug if current else ""),
         )
@@ -228,8 +229,8 @@ def new_page():
             args = {"slug": slug}
             if space_slug:
                 args["space"] = service.require_space(space_slug).slug
-            if template_id := _form_number("template"):
-                args["template"] = template_id
+            # the choice made here (a template or none) is not offered again in the editor
+            args["template"] = _form_number("template") or ""
             return redirect(url_for("pages.edit_page", **args))
         except DomainError as exc:
             error = exc.message

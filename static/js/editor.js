@@ -78,10 +78,27 @@
       });
     });
 
-    var useMerged = document.getElementById("use-merged");
-    if (useMerged) {
-      useMerged.addEventListener("click", function () {
-        area.value = document.getElementById("merged-text").value;
+    // A conflict: one choice per place where the edits overlap (mine / theirs / both);
+    // the agreed passages between them are already merged.
+    var useChoices = document.getElementById("use-choices");
+    if (useChoices) {
+      useChoices.addEventListener("click", function () {
+        var parts = [];
+        document.querySelectorAll("#conflict-choices > .conflict-same, #conflict-choices > .conflict-place")
+          .forEach(function (node) {
+            if (node.classList.contains("conflict-same")) { parts.push(node.getAttribute("data-text")); return; }
+            var checked = node.querySelector("input[type=radio]:checked");
+            var choice = checked ? checked.value : "mine";
+            var mine = node.getAttribute("data-mine");
+            var theirs = node.getAttribute("data-theirs");
+            if (choice === "theirs") { parts.push(theirs); }
+            else if (choice === "both") {
+              parts.push(mine && !/\n$/.test(mine) && theirs ? mine + "\n" : mine);
+              parts.push(theirs);
+            }
+            else { parts.push(mine); }
+          });
+        area.value = parts.join("");
         area.focus();
         dirty = true;
       });

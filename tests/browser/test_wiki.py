@@ -165,11 +165,19 @@ def test_two_editors_merge_conflict_and_presence(new_page, shared_demo_server, s
     expect(olga.get_by_label("Сохранённая версия")).to_have_value(
         containing("Среда: Bee-Bot и коврик-поле.")
     )
-    expect(olga.get_by_label("Объединение с отметками конфликта")).to_have_value(
-        containing("=======")
-    )
-    # She resolves it by keeping both and saves on top of the colleague's version.
-    theirs.fill(olga_text.replace("роботы-пчёлки.", "роботы-пчёлки и коврик-поле."))
+    # One place to decide, shown as her version and the colleague's, no conflict markers.
+    place = olga.get_by_role("group", name="Место 1 из 1: выберите вариант")
+    expect(place).to_contain_text("Среда: роботы-пчёлки.")
+    expect(place).to_contain_text("Среда: Bee-Bot и коврик-поле.")
+    expect(olga.locator(".conflict")).not_to_contain_text("=======")
+    # She keeps both, moves the choice into the editor and saves on top of the colleague's.
+    place.get_by_label("Оставить обе").check()
+    olga.get_by_role("button", name="Перенести выбранное в редактор").click()
+    both = "Среда: роботы-пчёлки.\nСреда: Bee-Bot и коврик-поле."
+    expect(editor_text(olga)).to_have_value(containing(both))
+    expect(editor_text(olga)).to_have_value(containing("выставка работ для родителей"))
+    expect(editor_text(olga)).not_to_have_value(containing("<<<<<<<"))
     save(olga)
     expect(olga.locator(".flashes")).to_contain_text("Изменения сохранены (версия 5)")
-    expect(olga.locator(".wiki-content")).to_contain_text("Среда: роботы-пчёлки и коврик-поле.")
+    expect(olga.locator(".wiki-content")).to_contain_text("Среда: роботы-пчёлки.")
+    expect(olga.locator(".wiki-content")).to_contain_text("Bee-Bot и коврик-поле.")

@@ -66,6 +66,9 @@ def test_edit_merge_conflict_and_unchanged(api):
     data = conflict.get_json()
     assert data["current_revision"] == 3 and "<<<<<<<" in data["body_with_conflicts"]
     assert data["error"]
+    assert any(set(p) == {"mine", "theirs"} for p in data["passages"])
+    markers = api.put("Пчёлки_Bee-Bot", body=data["body_with_conflicts"], base_revision=3)
+    assert markers.status_code == 422 and "отметки конфликта" in markers.get_json()["error"]
     unchanged = api.put("Пчёлки_Bee-Bot", body=body, base_revision=3)
     assert unchanged.status_code == 200 and unchanged.get_json()["revision"] == 3
     null_base = api.put("Пчёлки_Bee-Bot", body="x", base_revision=None)

@@ -114,6 +114,45 @@ def test_overlapping_edit_conflicts_and_stores_nothing(ctx):
     assert pages.find_page(slug).revision_number == 2
 
 
+def test_conflict_comes_with_passages_to_choose_from(ctx):
+    slug = create(ctx).slug
+    edit(ctx, slug, BASE.replace("Bee-Bot", "LEGO").replace("Итоги.", "Итоги: ура."), 1,
+         who="admin")  # fmt: skip
+    with pytest.raises(Conflict) as caught:
+        edit(ctx, slug, BASE.replace("Bee-Bot", "WeDo"), 1)
+    passages = caught.value.extra["passages"]
+    assert passages[0] == {"text": "Цель занятия.\n\n"}
+    assert passages[1] == {"mine": "Оборудование: WeDo.\n", "theirs": "Оборудование: LEGO.\n"}
+    # the colleague's other edit is already merged into the agreed text after the place
+    assert passages[2] == {"text": "\nХод занятия.\n\nИтоги: ура.\n"}
+    # choosing a variant for every place gives a body that saves on top of theirs
+    resolved = passages[0]["text"] + passages[1]["mine"] + passages[2]["text"]
+    assert edit(ctx, slug, resolved, 2).revision == 3
+    assert pages.find_page(slug).body == BASE.replace("Bee-Bot", "WeDo").replace(
+        "Итоги.", "Итоги: ура."
+    )
+
+
+def test_unresolved_conflict_markers_are_never_saved(ctx):
+    """«Перенести объединение в редактор» then «Сохранить» once stored the markers."""
+    slug = create(ctx).slug
+    edit(ctx, slug, BASE.replace("Bee-Bot", "LEGO"), 1, who="admin")
+    with pytest.raises(Conflict) as caught:
+        edit(ctx, slug, BASE.replace("Bee-Bot", "WeDo"), 1)
+    with_markers = caught.value.extra["body_with_conflicts"]
+    assert MINE_MARKER in with_markers
+    for body in (with_markers, with_markers.replace(THEIRS_MARKER + "\n", "")):
+        with pytest.raises(InvalidInput, match="отметки конфликта"):
+            edit(ctx, slug, body, 2)
+    with pytest.raises(InvalidInput, match="отметки конфликта"):
+        create(ctx, title="Новая", body=with_markers)
+    assert pages.find_page(slug).revision_number == 2
+    assert pages.find_page("Новая") is None
+    # the words alone, or a «=======» line (a Markdown heading underline), are fine
+    text = "Заголовок\n=======\n\nСтрелки <<<<<<< ваша версия в тексте\n"
+    assert edit(ctx, slug, text, 2).revision == 3
+
+
 def test_base_revision_null_on_existing_page_conflicts(ctx):
     slug = create(ctx).slug
     with pytest.raises(Conflict) as caught:
