@@ -80,6 +80,7 @@ screenshots: system-test-deps $(TEST_STAMP) catalogs
 translations: $(TEST_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o kb/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i kb/translations/messages.pot -d kb/translations --no-fuzzy-matching
+	$(BIN)/python scripts/ru_plurals.py
 	$(MAKE) catalogs
 
 clean:

@@ -5,6 +5,7 @@ Services raise ``DomainError`` subclasses (never ``abort()``); API requests get
 """
 
 import errno
+from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -82,8 +83,16 @@ def error_response(status: int, message: str, **extra):
         response = jsonify({"error": message, **extra})
         response.status_code = status
         return response
-    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
-    return render_template(template, status=status, message=message), status
+    template = f"errors/{status}.html" if status in (401, 403, 404, 500) else "errors/generic.html"
+    # «Войти» on a 401 page brings the guest back: to the page itself after a GET, to the
+    # page the form was on after a POST (its answer is not a page to go back to).
+    return_to = request.full_path.rstrip("?") if request.method == "GET" else None
+    if return_to is None and request.referrer:
+        referrer = urlsplit(request.referrer)
+        if referrer.netloc == request.host:
+            return_to = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    page = render_template(template, status=status, message=message, return_to=return_to or "/")
+    return page, status
 
 
 def init_app(app: Flask) -> None:

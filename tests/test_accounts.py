@@ -37,6 +37,23 @@ def test_login_redirects_only_to_local_paths(client, users):
     assert response.headers["Location"] == "/account"
 
 
+def test_a_guest_sent_to_sign_in_comes_back_to_the_page(client, users):
+    """A guest following an edit link got a bare 401 with no way on."""
+    from html import unescape
+    from urllib.parse import unquote
+
+    response = client.get("/wiki/Пчёлки/edit?template=1")
+    assert response.status_code == 401
+    page = unescape(response.get_data(as_text=True))
+    assert "Нужно войти" in page
+    link = page.split('class="button primary" href="')[1].split('"')[0]
+    assert unquote(link) == "/login?next=/wiki/Пчёлки/edit?template=1"
+    form = {"email": users["editor"], "password": PASSWORD, "csrf_token": csrf_token(client)}
+    signed_in = client.post(link, data=form)
+    assert unquote(signed_in.headers["Location"]) == "/wiki/Пчёлки/edit?template=1"
+    assert client.get(signed_in.headers["Location"]).status_code == 200
+
+
 def test_login_is_throttled_after_repeated_failures(client, auth, users):
     statuses = [auth.login(users["editor"], f"wrong-{i}").status_code for i in range(6)]
     assert statuses[:5] == [401] * 5

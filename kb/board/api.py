@@ -184,7 +184,10 @@ def unlock(code: str):
     return jsonify(boards.board_payload(board))
 
 
-def _download(text: str, mimetype: str, filename: str) -> Response:
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(text: str | bytes, mimetype: str, filename: str) -> Response:
     response = Response(text, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -196,6 +199,14 @@ def export_csv(code: str):
     board = boards.get_board(code)
     boards.check_moderator(board, _user())
     return _download(export.export_csv(board), "text/csv; charset=utf-8", f"board-{board.code}.csv")
+
+
+@bp.get("/<code>/export.xlsx")
+def export_xlsx(code: str):
+    """Published posts as an Excel workbook (moderators)."""
+    board = boards.get_board(code)
+    boards.check_moderator(board, _user())
+    return _download(export.export_xlsx(board), XLSX, f"board-{board.code}.xlsx")
 
 
 @bp.get("/<code>/export.md")

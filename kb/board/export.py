@@ -12,7 +12,7 @@ from kb.board.models import Board, Poll, PollKind, PollStatus, Post
 from kb.board.seminars import KIND_LABELS
 from kb.database import db, mark_write_transaction
 from kb.pages.markdown_escape import escape_markdown, escape_markdown_inline
-from kb.spreadsheets import spreadsheet_csv
+from kb.spreadsheets import spreadsheet_csv, spreadsheet_xlsx
 
 
 def _local(moment: datetime) -> str:
@@ -23,8 +23,8 @@ def _published(board: Board) -> list[Post]:
     return [p for p in boards.visible_posts(board) if p.status == "visible"]
 
 
-def export_csv(board: Board) -> str:
-    """Published posts, one row each, in the CSV dialect of ``kb.spreadsheets``."""
+def export_table(board: Board) -> tuple[list[str], list[list]]:
+    """Published posts, one row each: the header and the rows of the spreadsheet exports."""
     header = [
         _("Колонка"),
         _("Автор"),
@@ -51,7 +51,17 @@ def export_csv(board: Board) -> str:
                     _local(post.created_at),
                 ]
             )
-    return spreadsheet_csv(header, rows)
+    return header, rows
+
+
+def export_csv(board: Board) -> str:
+    """The posts in the CSV dialect of ``kb.spreadsheets`` (Excel in a Russian locale)."""
+    return spreadsheet_csv(*export_table(board))
+
+
+def export_xlsx(board: Board) -> bytes:
+    """The posts as an Excel workbook."""
+    return spreadsheet_xlsx(*export_table(board), sheet_title=_("Записи"))
 
 
 def _poll_markdown(poll: Poll) -> list[str]:
@@ -85,15 +95,22 @@ def export_markdown(board: Board) -> str:
     lines = [f"# {escape_markdown_inline(board.title)}", ""]
     seminar = board.seminar
     if seminar is not None:
-        lines += [
-            _(
-                "%(kind)s «%(title)s», %(when)s.",
-                kind=str(KIND_LABELS[seminar.kind]).capitalize(),
-                title=escape_markdown_inline(seminar.title),
-                when=_local(seminar.starts_at),
-            ),
-            "",
-        ]
+        kind = str(KIND_LABELS[seminar.kind])
+        title = escape_markdown_inline(seminar.title)
+        when = _local(seminar.starts_at)
+        if seminar.title.casefold().startswith(kind.casefold()):
+            # «Семинар «Игры с Bee-Bot»» is already named by its kind: no «Семинар «Семинар …»»
+            lines += [_("%(title)s, %(when)s.", title=title, when=when), ""]
+        else:
+            lines += [
+                _(
+                    "%(kind)s «%(title)s», %(when)s.",
+                    kind=kind.capitalize(),
+                    title=title,
+                    when=when,
+                ),
+                "",
+            ]
         if seminar.speakers:
             lines += [f"{_('Спикеры')}: {escape_markdown_inline(seminar.speakers)}", ""]
     if board.description:

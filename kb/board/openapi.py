@@ -154,6 +154,20 @@ PATHS = {
             params=[CODE],
         )
     },
+    "/api/v1/boards/{code}/export.xlsx": {
+        "get": _op(
+            "Записи в Excel (ведущий)",
+            {
+                "description": "XLSX",
+                "content": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}
+                    }
+                },
+            },
+            params=[CODE],
+        )
+    },
     "/api/v1/boards/{code}/export.md": {
         "get": _op(
             "Доска в Markdown (ведущий)",

@@ -167,10 +167,15 @@ def check_since(since: Any) -> int:
     return since
 
 
+# Cyrillic letters that look like the Latin ones of board codes (read off a projector and
+# typed on a Russian keyboard): «ЕYQUYZ» is EYQUYZ.
+LOOK_ALIKES = str.maketrans("АВЕЗКМНОРСТУХ", "ABE3KMHOPCTYX")
+
+
 def normalize_code(code: Any) -> str:
     if not isinstance(code, str):
         return ""
-    return re.sub(r"[\s-]", "", code).upper()
+    return re.sub(r"[\s-]", "", code).upper().translate(LOOK_ALIKES)
 
 
 def new_code() -> str:

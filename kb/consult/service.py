@@ -36,7 +36,12 @@ from kb.consult.models import (
 )
 from kb.database import MAX_ID, db, utcnow
 from kb.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
-from kb.pages.markdown_escape import escape_markdown_inline, escape_markdown_lines
+from kb.pages.markdown_escape import (
+    escape_markdown_inline,
+    escape_markdown_lines,
+    escape_markdown_lines_keeping_wikilinks,
+)
+from kb.pages.render import render_markdown
 from kb.urls import external_url
 
 MAX_TITLE = 200
@@ -328,6 +333,21 @@ def _quote(text: str) -> list[str]:
     return ["> " + line if line else ">" for line in escape_markdown_lines(text.strip())]
 
 
+def answer_markdown(body: str) -> str:
+    """An answer as Markdown: its text as typed, line breaks kept, and ``[[Страница]]``
+    links to the wiki live — the same on the question page and on the FAQ page."""
+    lines = escape_markdown_lines_keeping_wikilinks(body.strip())
+    paragraphs = "\n".join(lines).split("\n\n")
+    return "\n\n".join(
+        "  \n".join(line for line in paragraph.split("\n") if line) for paragraph in paragraphs
+    ).strip()
+
+
+def answer_html(item: ConsultAnswer) -> str:
+    """The answer as the question page shows it (sanitized HTML, wiki links live)."""
+    return render_markdown(answer_markdown(item.body))
+
+
 def faq_markdown(
     question: ConsultQuestion,
     item: ConsultAnswer,
@@ -344,8 +364,7 @@ def faq_markdown(
     if body:
         lines += [">", *_quote(body)]
     lines += ["", "## Ответ", ""]
-    lines += escape_markdown_lines(item.body.strip())
-    lines.append("")
+    lines += [answer_markdown(item.body), ""]
     who = escape_markdown_inline(item.author.display_name) if item.author else "методист сети"
     lines.append(f"_Ответил(а): {who}. [Вопрос в консультативном центре]({link})._")
     return "\n".join(lines) + "\n"

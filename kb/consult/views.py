@@ -3,6 +3,7 @@
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from kb.accounts import service as accounts
 from kb.consult import bp, service
@@ -84,6 +85,7 @@ def question(question_id: int):
         "consult/question.html",
         question=item,
         upvoted=service.has_upvoted(item, current_user),
+        answer_html={answer.id: Markup(service.answer_html(answer)) for answer in item.answers},
         can_change_status=item.author_id == current_user.id or service.is_methodist(current_user),
     )
 

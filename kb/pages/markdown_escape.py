@@ -39,6 +39,27 @@ def escape_markdown_lines(text: str | None) -> list[str]:
     return [_escape_line(line) for line in text.split("\n")]
 
 
+# A link to a wiki page, the one piece of markup a methodist's answer keeps: it can only
+# point inside the wiki (never an attachment, another site or an image).
+_WIKILINK = re.compile(
+    r"\[\[(?!\s*(?:файл|file)\s*:)([^\[\]|\n]{1,200})(\|[^\[\]\n]{1,200})?\]\]", re.I
+)
+_SLOT = re.compile("\ue000(\\d+)\ue001")
+
+
+def escape_markdown_lines_keeping_wikilinks(text: str | None) -> list[str]:
+    """Like ``escape_markdown_lines``; ``[[Страница]]``, ``[[Страница|текст]]`` stay links."""
+    text = str(text or "").replace("\ue000", "").replace("\ue001", "")
+    links: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        links.append(match.group(0))
+        return f"\ue000{len(links) - 1}\ue001"
+
+    escaped = escape_markdown_lines(_WIKILINK.sub(keep, text))
+    return [_SLOT.sub(lambda m: links[int(m.group(1))], line) for line in escaped]
+
+
 def escape_markdown(text: str | None, *, separator: str = "  \n") -> str:
     """The text as Markdown showing it literally; non-blank lines joined by ``separator``
     (a hard line break by default; ``" "`` for one line: a table cell, heading, list item)."""

@@ -54,9 +54,17 @@ def search_page():
     query = request.args.get("q", "")
     args = search_args()
     results = service.search(query, **args)
+    corrected = None
+    if not results.total and results.suggestion and request.args.get("exact") != "1":
+        # «работотехника» finds nothing, «робототехника» does: show those at once, with a
+        # link to search the word as typed.
+        instead = service.search(results.suggestion, **args)
+        if instead.total:
+            corrected, results = results.suggestion, instead
     return render_template(
         "search/search.html",
         query=query,
+        corrected=corrected,
         args=args,
         results=results,
         space_titles=service.space_titles() if results.facets else {},

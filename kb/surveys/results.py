@@ -6,7 +6,6 @@ left empty does not lower the share); percents have one decimal, means two, and 
 the last wave minus the first.
 """
 
-import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
@@ -21,7 +20,7 @@ from kb.pages.markdown_escape import (
     escape_markdown_inline,
     escape_markdown_lines,
 )
-from kb.spreadsheets import spreadsheet_csv
+from kb.spreadsheets import spreadsheet_csv, spreadsheet_xlsx
 from kb.surveys.models import Answer, Question, QuestionKind, Response, Survey, Wave
 from kb.surveys.service import check_organizer, ordered_questions
 
@@ -308,32 +307,7 @@ def export_csv(survey: Survey, actor: User, **filters) -> str:
 
 
 def export_xlsx(survey: Survey, actor: User, **filters) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    header, rows = export_table(survey, actor, **filters)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Ответы")[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows:
-        sheet.append([v if isinstance(v, int) else "" for v in row])
-        for column, value in enumerate(row, start=1):
-            if not isinstance(value, int):
-                cell = sheet.cell(row=sheet.max_row, column=column)
-                # Set as a string explicitly: openpyxl would treat "=…" as a formula.
-                cell.value = str(value)
-                cell.data_type = "s"
-    for column in sheet.columns:
-        letter = column[0].column_letter
-        sheet.column_dimensions[letter].width = 18 if letter in "ABCD" else 32
-    sheet.freeze_panes = "A2"
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
+    return spreadsheet_xlsx(*export_table(survey, actor, **filters), sheet_title=_("Ответы"))
 
 
 # ---------------------------------------------------------------- knowledge base

@@ -127,6 +127,7 @@ def test_openapi_lists_board_paths(client):
         "/api/v1/boards/{code}/posts",
         "/api/v1/boards/{code}/lock",
         "/api/v1/boards/{code}/export.csv",
+        "/api/v1/boards/{code}/export.xlsx",
         "/api/v1/boards/{code}/save-to-wiki",
         "/api/v1/boards/{code}/polls",
     ):
@@ -158,6 +159,10 @@ def test_export_needs_a_moderator(client, api_board, token_for):
     assert client.get(f"/api/v1/boards/{code}/export.csv").status_code == 401
     reader = bearer(token_for("reader"))
     assert client.get(f"/api/v1/boards/{code}/export.md", headers=reader).status_code == 403
+    assert client.get(f"/api/v1/boards/{code}/export.xlsx", headers=reader).status_code == 403
+    workbook = client.get(f"/api/v1/boards/{code}/export.xlsx", headers=_editor)
+    assert workbook.status_code == 200 and workbook.data[:2] == b"PK"
+    assert workbook.headers["Content-Disposition"].endswith(f'board-{code}.xlsx"')
 
 
 # ------------------------------------------------------------------ seminars
@@ -267,6 +272,17 @@ def test_csv_export(ctx):
     assert rows[2][1] == "'=HYPERLINK(1)"  # spreadsheet formulas neutralized
 
 
+def test_xlsx_export(ctx):
+    from openpyxl import load_workbook
+
+    board = _filled(ctx)
+    sheet = load_workbook(io.BytesIO(export.export_xlsx(board))).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert sheet.title == "Записи" and rows[0][:3] == ["Колонка", "Автор", "Текст"]
+    assert len(rows) == 3 and rows[1][0] == "Что понравилось" and rows[1][3] == 1
+    assert rows[2][1] == "=HYPERLINK(1)" and sheet.cell(3, 2).data_type == "s"  # text, no formula
+
+
 def test_markdown_export(ctx):
     board = _filled(ctx)
     text = export.export_markdown(board)
@@ -278,6 +294,16 @@ def test_markdown_export(ctx):
     assert "спам" not in text
     assert "## Опросы" in text and "| Да | 1 | 100 |" in text
     assert "Мастер-класс «Робототехника в детском саду»" in text
+
+
+def test_markdown_export_names_the_kind_once(ctx):
+    seminar = seminars.create_seminar(
+        ctx["editor"], _seminar_form(kind="seminar", title="Семинар «Игры с Bee-Bot»")
+    )
+    board = boards.create_board(ctx["editor"], "Отзывы", seminar_id=seminar.id)
+    text = export.export_markdown(board)
+    assert "Семинар «Игры с Bee-Bot», 03.12.2026 10:00." in text
+    assert "Семинар «Семинар" not in text
 
 
 def test_save_to_wiki_creates_then_updates(ctx):

@@ -41,6 +41,17 @@ def test_code_lookup_forgives_case_and_spaces(board):
         boards.get_board("ZZZZZZ")
 
 
+def test_code_typed_with_cyrillic_look_alikes_finds_the_board(board):
+    """People read the code off a projector and type it on a Russian keyboard."""
+    latin_to_cyrillic = str.maketrans("ABEKMHOPCTYX3", "АВЕКМНОРСТУХЗ")
+    board.code = "EYKM3X"
+    db.session.commit()
+    typed = board.code.translate(latin_to_cyrillic)
+    assert typed == "ЕУКМЗХ" and typed != board.code
+    assert boards.get_board(typed).id == board.id
+    assert boards.get_board(typed.lower()).id == board.id
+
+
 # ------------------------------------------------------------------ joining
 
 

@@ -35,6 +35,25 @@ def test_faq_page_shows_the_askers_text_literally(people):
     assert "[[Главная]]" in shown and "<b>не</b>" in shown
 
 
+def test_answer_links_to_wiki_pages_on_the_question_and_the_faq_page(app, people):
+    """A methodist points to a material with [[…]]: a live wiki link in both places, while
+    the rest of the answer is still shown as typed."""
+    from flask_login import login_user
+
+    question = service.ask(people["teacher"], title="Где конспект про Bee-Bot?")
+    body = "Смотрите [[Пчёлки Bee-Bot|конспект]] и [[Главная]].\nВторая строка: <b>x</b> **y**"
+    reply = service.answer(question, people["methodist"], body=body)
+    expected = ['href="/wiki/%D0%9F%D1%87%D1%91%D0%BB%D0%BA%D0%B8_Bee-Bot">конспект</a>',
+                'href="/wiki/%D0%93%D0%BB%D0%B0%D0%B2%D0%BD%D0%B0%D1%8F">Главная</a>']  # fmt: skip
+    with app.test_request_context(f"/consult/questions/{question.id}"):
+        login_user(people["teacher"])
+        shown = app.view_functions["consult.question"](question_id=question.id)
+    for html in (shown, pages.find_page(service.publish_faq(reply, people["methodist"]).slug).html):
+        assert all(link in html for link in expected), html
+        assert "[[" not in html and "&lt;b&gt;x&lt;/b&gt; **y**" in html
+        assert "конспект</a> и" in html and "<br" in html  # the line break is kept
+
+
 def test_private_question_is_not_published_in_one_click(people):
     teacher, methodist = people["teacher"], people["methodist"]
     question = service.ask(teacher, title="Конфликт с родителями Ивановых в «Радуге»",

@@ -113,6 +113,12 @@ def test_create_page_from_template_in_the_editor(client, wiki, auth, users):
     editor = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "## Цель" in editor and "## Ход занятия" in editor  # the template's body
     assert 'value="Растим_инженеров" selected' in editor
+    assert "Начать с шаблона" not in editor  # chosen on /new: not offered a second time
+    blank = client.post("/new", data={"title": "Третье занятие", "csrf_token": auth.csrf()})
+    editor = client.get(blank.headers["Location"]).get_data(as_text=True)
+    assert "Начать с шаблона" not in editor and "## Ход занятия" not in editor
+    direct = client.get("/wiki/Четвёртое_занятие/edit").get_data(as_text=True)
+    assert "Начать с шаблона" in direct  # a red link straight to the editor still offers them
     response = client.post(
         "/wiki/Второе_занятие/edit",
         data={

@@ -1,5 +1,8 @@
 """The JSON API, the search page, /healthz and who may search."""
 
+import re
+from html import unescape
+
 import pytest
 
 from kb import create_app
@@ -89,11 +92,24 @@ def test_suggest_api(client, indexed):
 def test_search_page(client, indexed):
     html = client.get("/search?q=опыты").get_data(as_text=True)
     assert "Наураша: свет" in html and "<mark>" in html
+    # «Найдено 3 материала», never «3 материалов» (three Russian plural forms)
+    found, count, noun = re.search(r"(Найден\w*) (\d+) (материал\w*)", html).groups()
+    n = int(count)
+    one = n % 10 == 1 and n % 100 != 11
+    few = 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14
+    assert (found, noun) == (
+        ("Найден", "материал") if one else ("Найдено", "материала" if few else "материалов")
+    ), html
     assert 'class="search-facets"' in html
     assert "Наураша в стране Наурандии" in html  # the space facet shows the title
     assert client.get("/search").status_code == 200
-    html = client.get("/search?q=датчек").get_data(as_text=True)
-    assert "Возможно, вы имели в виду" in html
+    # A typo whose correction finds something: the corrected results at once, with a way
+    # back to the word as typed (which only suggests).
+    html = unescape(client.get("/search?q=датчек").get_data(as_text=True))
+    assert "Показаны результаты по запросу «датчик»." in html
+    assert "Искать «датчек», как написано" in html and "<mark>" in html
+    html = unescape(client.get("/search?q=датчек&exact=1").get_data(as_text=True))
+    assert "Ничего не найдено" in html and "Возможно, вы имели в виду" in html
     html = client.get("/search?q=<script>alert(1)</script>").get_data(as_text=True)
     assert "<script>alert(1)" not in html
 

@@ -32,6 +32,7 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/boards/<code>": "all",
     "GET /api/v1/boards/<code>/export.csv": "owner",
     "GET /api/v1/boards/<code>/export.md": "owner",
+    "GET /api/v1/boards/<code>/export.xlsx": "owner",
     "GET /api/v1/boards/<code>/polls": "all",
     "GET /api/v1/changes": "read",
     "GET /api/v1/consult/methodists": "users",
