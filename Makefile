@@ -51,8 +51,16 @@ system-test-deps:
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
 	fi
 
+# Both cores: test files are spread over two pytest-xdist workers (a file stays on one, so
+# its module fixtures — a demo server, a browser — are made once); the timing-sensitive
+# tests (marker `serial`: faults, several processes, four browser windows) run afterwards,
+# alone.
+PARALLEL := -n 2 --dist loadfile -m "not serial"
+SERIAL := -m serial
+
 test-sqlite: $(TEST_STAMP) catalogs
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest $(PARALLEL) --durations=15
+	$(BIN)/python -m pytest $(SERIAL) --durations=5
 
 # The PostgreSQL pass leaves out what does not depend on the database: the real-browser
 # journeys (the same server code and queries as the API tests, which do run), the Markdown
@@ -62,7 +70,8 @@ POSTGRESQL_SKIPS := --ignore=tests/browser --ignore=tests/pages/test_bounds.py \
   --ignore=tests/search/test_analysis.py
 
 test-postgresql: $(TEST_STAMP) catalogs
-	KB_TEST_DATABASE=postgresql $(BIN)/python -m pytest --durations=15 $(POSTGRESQL_SKIPS)
+	KB_TEST_DATABASE=postgresql $(BIN)/python -m pytest $(PARALLEL) --durations=15 $(POSTGRESQL_SKIPS)
+	KB_TEST_DATABASE=postgresql $(BIN)/python -m pytest $(SERIAL) --durations=5 $(POSTGRESQL_SKIPS)
 
 # The README's first command as a newcomer runs it: `make run` in a fresh clone of HEAD with
 # its own .venv and nothing but python3 (scripts/smoke_make_run.py).
@@ -79,7 +88,7 @@ screenshots: system-test-deps $(TEST_STAMP) catalogs
 
 translations: $(TEST_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o kb/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i kb/translations/messages.pot -d kb/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i kb/translations/messages.pot -d kb/translations --no-fuzzy-matching --no-wrap
 	$(BIN)/python scripts/ru_plurals.py
 	$(MAKE) catalogs
 

@@ -17,6 +17,8 @@ import socketio
 from tests.conftest import PASSWORD, LiveServer, need
 from tests.services import RedisServer
 
+pytestmark = pytest.mark.serial  # several servers and Redis: timed alone, not beside others
+
 LIVE_TIMEOUT = 10  # seconds; a loaded 2-core CI machine, the normal case is well under one
 
 

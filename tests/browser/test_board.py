@@ -19,7 +19,7 @@ LOADED_MS = LIVE_MS
 # Socket.IO reconnects with a back-off of up to 5 s (+ jitter) once the network is back.
 RECONNECT_MS = 15_000
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.serial]
 
 
 def test_board_live_posts_likes_moderation_and_poll(new_page, shared_demo_server):
@@ -82,7 +82,10 @@ def test_board_live_posts_likes_moderation_and_poll(new_page, shared_demo_server
     expect(post(mod, "датчики освещённости").locator(".tag-pending")).to_have_count(0)
 
     # A poll: created as a draft, opened, and its chart follows the votes everywhere.
-    poll = create_poll(mod, "Какой формат следующей встречи удобнее?", ["Очно", "Онлайн"])
+    poll = create_poll(
+        mod, "Какой формат следующей встречи удобнее?", ["Очно", "Онлайн"],
+        results="always", open_now=False,
+    )  # fmt: skip
     expect(anna.locator("#polls .poll")).to_have_count(0)
     poll.get_by_role("button", name="Открыть опрос").click()
 

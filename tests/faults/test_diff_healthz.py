@@ -10,7 +10,7 @@ import requests
 
 from kb.pages.service import MAX_BODY_BYTES
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.serial]
 
 SLUG = "Большая_страница"
 WORDS = "робот пчёлка стрелка поле карточка маршрут задание группа занятие дети".split()

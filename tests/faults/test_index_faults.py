@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.serial]
 
 
 def _save(server, headers, n: int) -> None:

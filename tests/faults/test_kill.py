@@ -14,7 +14,7 @@ import socketio
 from tests.conftest import LiveServer
 from tests.faults.conftest import add_editor, workers
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.serial]
 NS = "/board"
 
 

@@ -12,7 +12,7 @@ import socketio
 from tests.conftest import LiveServer
 from tests.faults.conftest import add_editor
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.serial]
 NS = "/board"
 CLIENTS = 200
 

@@ -12,7 +12,7 @@ from tests.conftest import LiveServer
 from tests.faults.conftest import add_editor
 from tests.services import RedisServer
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.serial]
 NS = "/board"
 
 

@@ -9,7 +9,7 @@ import requests
 
 from tests.faults.conftest import workers
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.serial]
 
 
 def _upload(server, headers, name: str, data: bytes):
