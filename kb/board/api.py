@@ -238,30 +238,40 @@ def save_to_wiki(code: str):
 def list_polls(code: str):
     """Polls (drafts only for moderators) with their results."""
     board = boards.get_board(code)
-    polls = boards.visible_polls(board, boards.is_moderator(board, _user()))
-    return jsonify({"polls": [boards.poll_payload(p) for p in polls], "seq": board.seq})
+    moderator = boards.is_moderator(board, _user())
+    polls = boards.visible_polls(board, moderator)
+    return jsonify({"polls": [boards.poll_payload(p, moderator) for p in polls], "seq": board.seq})
 
 
 @bp.post("/<code>/polls")
 def create_poll(code: str):
-    """Create a poll (moderators); ``"open": true`` opens it at once."""
+    """Create a poll (moderators); ``"open": true`` opens it at once, ``"results"`` says when
+    participants see the results (after_vote, revealed, always)."""
     board = boards.get_board(code)
     data = json_body()
     poll = boards.create_poll(
-        board, _user(), data.get("question"), data.get("kind", "single"), data.get("options")
+        board,
+        _user(),
+        data.get("question"),
+        data.get("kind", "single"),
+        data.get("options"),
+        data.get("results"),
     )
     if data.get("open") is True:
         poll = boards.set_poll_status(board, _user(), poll.id, "open")
-    return jsonify({"poll": boards.poll_payload(poll), "seq": poll.seq}), 201
+    return jsonify({"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq}), 201
 
 
-@bp.post("/<code>/polls/<int:poll_id>/<any(open, close):action>")
+@bp.post("/<code>/polls/<int:poll_id>/<any(open, close, reveal, conceal):action>")
 def poll_status(code: str, poll_id: int, action: str):
-    """Open or close a poll (moderators)."""
+    """Open or close a poll; show its hidden results to everybody or hide them (moderators)."""
     board = boards.get_board(code)
-    status = "open" if action == "open" else "closed"
-    poll = boards.set_poll_status(board, _user(), poll_id, status)
-    return jsonify({"poll": boards.poll_payload(poll), "seq": poll.seq})
+    if action in ("reveal", "conceal"):
+        poll = boards.reveal_poll(board, _user(), poll_id, action == "reveal")
+    else:
+        status = "open" if action == "open" else "closed"
+        poll = boards.set_poll_status(board, _user(), poll_id, status)
+    return jsonify({"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq})
 
 
 @bp.delete("/<code>/polls/<int:poll_id>")
@@ -279,4 +289,5 @@ def vote(code: str, poll_id: int):
     data = json_body()
     participant = _participant(board)
     poll = boards.vote(board, participant, poll_id, data.get("choices"), data.get("words"))
-    return jsonify({"poll": boards.poll_payload(poll), "seq": poll.seq})
+    moderator = boards.is_moderator(board, _user())
+    return jsonify({"poll": boards.poll_payload(poll, moderator), "seq": poll.seq})

@@ -144,7 +144,9 @@ def on_join(data: dict) -> dict:
     answer["posts"] = [
         boards.post_payload(p) for p in boards.visible_posts(board, participant, moderator)
     ]
-    answer["polls"] = [boards.poll_payload(p) for p in boards.visible_polls(board, moderator)]
+    answer["polls"] = [
+        boards.poll_payload(p, moderator) for p in boards.visible_polls(board, moderator)
+    ]
     return answer
 
 
@@ -211,7 +213,7 @@ def on_poll_vote(data: dict) -> dict:
     poll = boards.vote(
         board, participant, data.get("poll_id"), data.get("choices"), data.get("words")
     )
-    return {"poll": boards.poll_payload(poll), "seq": poll.seq}
+    return {"poll": boards.poll_payload(poll, _connection.moderator), "seq": poll.seq}
 
 
 # ------------------------------------------------------------------ moderators
@@ -253,23 +255,37 @@ def on_board_update(data: dict) -> dict:
 def on_poll_create(data: dict) -> dict:
     _connection, board, _participant = _current()
     poll = boards.create_poll(
-        board, _user(), data.get("question"), data.get("kind", "single"), data.get("options")
+        board,
+        _user(),
+        data.get("question"),
+        data.get("kind", "single"),
+        data.get("options"),
+        data.get("results"),
     )
-    return {"poll": boards.poll_payload(poll), "seq": poll.seq}
+    if data.get("open") is True:
+        poll = boards.set_poll_status(board, _user(), poll.id, "open")
+    return {"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq}
 
 
 @handler("poll:open")
 def on_poll_open(data: dict) -> dict:
     _connection, board, _participant = _current()
     poll = boards.set_poll_status(board, _user(), data.get("poll_id"), "open")
-    return {"poll": boards.poll_payload(poll), "seq": poll.seq}
+    return {"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq}
 
 
 @handler("poll:close")
 def on_poll_close(data: dict) -> dict:
     _connection, board, _participant = _current()
     poll = boards.set_poll_status(board, _user(), data.get("poll_id"), "closed")
-    return {"poll": boards.poll_payload(poll), "seq": poll.seq}
+    return {"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq}
+
+
+@handler("poll:reveal")
+def on_poll_reveal(data: dict) -> dict:
+    _connection, board, _participant = _current()
+    poll = boards.reveal_poll(board, _user(), data.get("poll_id"), data.get("revealed", True))
+    return {"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq}
 
 
 @handler("poll:delete")

@@ -32,6 +32,14 @@ class PollKind(enum.StrEnum):
     WORDS = "words"
 
 
+class PollResults(enum.StrEnum):
+    """When participants see a poll's results (moderators always do)."""
+
+    AFTER_VOTE = "after_vote"  # once they have answered, or once the poll is closed
+    REVEALED = "revealed"  # when the host shows them (e.g. on the projector); not sent before
+    ALWAYS = "always"  # live from the start
+
+
 class PollStatus(enum.StrEnum):
     DRAFT = "draft"  # seen by moderators only
     OPEN = "open"
@@ -210,6 +218,11 @@ class Poll(db.Model):
     question: so.Mapped[str] = so.mapped_column(sa.String(300))
     kind: so.Mapped[str] = so.mapped_column(sa.String(10), default=PollKind.SINGLE.value)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default=PollStatus.DRAFT.value)
+    # polls made before results could be hidden showed them to everybody: "always"
+    results: so.Mapped[str] = so.mapped_column(
+        sa.String(12), default=PollResults.AFTER_VOTE.value, server_default="always"
+    )
+    revealed: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     vote_count: so.Mapped[int] = so.mapped_column(default=0)
     seq: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

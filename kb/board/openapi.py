@@ -200,6 +200,18 @@ PATHS = {
     "/api/v1/boards/{code}/polls/{poll_id}/close": {
         "post": _op("Закрыть опрос (ведущий)", _json("PollResult"), params=[CODE, POLL_ID])
     },
+    "/api/v1/boards/{code}/polls/{poll_id}/reveal": {
+        "post": _op(
+            "Показать скрытые результаты всем (ведущий)",
+            _json("PollResult"),
+            params=[CODE, POLL_ID],
+        )
+    },
+    "/api/v1/boards/{code}/polls/{poll_id}/conceal": {
+        "post": _op(
+            "Снова скрыть результаты (ведущий)", _json("PollResult"), params=[CODE, POLL_ID]
+        )
+    },
     "/api/v1/boards/{code}/polls/{poll_id}/vote": {
         "post": _op(
             "Ответить на опрос (один раз)",
@@ -309,11 +321,18 @@ SCHEMAS = {
             "question": _STR,
             "kind": {"enum": ["single", "multiple", "words"]},
             "status": {"enum": ["draft", "open", "closed"]},
+            "results": {"enum": ["after_vote", "revealed", "always"]},
+            "revealed": _BOOL,
             "options": {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "properties": {"id": _INT, "text": _STR, "votes": _INT},
+                    # votes: null while the results are hidden from this viewer
+                    "properties": {
+                        "id": _INT,
+                        "text": _STR,
+                        "votes": {"type": ["integer", "null"]},
+                    },
                 },
             },
             "voters": _INT,
@@ -384,6 +403,7 @@ SCHEMAS = {
             "kind": {"enum": ["single", "multiple", "words"]},
             "options": {"type": "array", "items": _STR},
             "open": _BOOL,
+            "results": {"enum": ["after_vote", "revealed", "always"]},
         },
     },
     "PollResult": {"type": "object", "properties": {"poll": _ref("Poll"), "seq": _INT}},

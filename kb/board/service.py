@@ -39,6 +39,7 @@ from kb.board.models import (
     Poll,
     PollKind,
     PollOption,
+    PollResults,
     PollStatus,
     PollVote,
     Post,
@@ -499,16 +500,32 @@ def post_payload(post: Post) -> dict[str, Any]:
     }
 
 
-def poll_payload(poll: Poll) -> dict[str, Any]:
+def results_hidden(poll: Poll) -> bool:
+    """Whether the results are kept from everybody but moderators until the host shows them
+    (``results == "revealed"``): then they are not even sent. «after_vote» results are sent
+    and the participant's screen shows them once they have answered or the poll is closed."""
+    return poll.results == PollResults.REVEALED and not poll.revealed
+
+
+def poll_payload(poll: Poll, moderator: bool = False) -> dict[str, Any]:
+    """A poll with its results for a moderator; for anybody else (participants, the wall,
+    the API) hidden results have no counts, and a word cloud no words yet."""
     options = list(poll.options)
     if poll.kind == PollKind.WORDS:
         options = sorted(options, key=lambda o: (-o.votes, o.text))
+    hidden = not moderator and results_hidden(poll)
+    if hidden and poll.kind == PollKind.WORDS:
+        options = []
     return {
         "id": poll.id,
         "question": poll.question,
         "kind": poll.kind,
         "status": poll.status,
-        "options": [{"id": o.id, "text": o.text, "votes": o.votes} for o in options],
+        "results": poll.results,
+        "revealed": poll.revealed,
+        "options": [
+            {"id": o.id, "text": o.text, "votes": None if hidden else o.votes} for o in options
+        ],
         "voters": poll.vote_count,
         "created_at": _iso(poll.created_at),
         "seq": poll.seq,
@@ -658,11 +675,18 @@ def _emit_poll(change: Change, poll: Poll, before: str | None, deleted: bool = F
     poll.seq = seq
     db.session.flush()
     data = {
-        "poll": {"id": poll.id, "status": "deleted", "seq": seq} if deleted else poll_payload(poll)
+        "poll": {"id": poll.id, "status": "deleted", "seq": seq}
+        if deleted
+        else poll_payload(poll, moderator=True)
     }
     public_now = not deleted and poll.status != PollStatus.DRAFT
     public_before = before not in (None, PollStatus.DRAFT.value)
-    if public_now or public_before:
+    if (public_now or public_before) and not deleted and results_hidden(poll):
+        # the same change seen twice: without the results by everybody, with them by
+        # moderators (whose view wins for them, live and on replay)
+        change.add(seq, "poll:updated", {"poll": poll_payload(poll, moderator=False)})
+        change.add(seq, "poll:updated", data, "moderators")
+    elif public_now or public_before:
         change.add(seq, "poll:updated", data)
     else:
         change.add(seq, "poll:updated", data, "moderators")
@@ -973,7 +997,7 @@ def board_state(
     return {
         "board": board_payload(board),
         "posts": [post_payload(p) for p in visible_posts(board, participant, moderator)],
-        "polls": [poll_payload(p) for p in visible_polls(board, moderator)],
+        "polls": [poll_payload(p, moderator) for p in visible_polls(board, moderator)],
         "seq": board.seq,
         "participant": participant_payload(participant),
         "moderator": moderator,
@@ -1267,12 +1291,23 @@ def remove_participant_posts(board: Board, user: User | None, participant_key: A
 
 
 def create_poll(
-    board: Board, user: User | None, question: Any, kind: Any = "single", options: Any = None
+    board: Board,
+    user: User | None,
+    question: Any,
+    kind: Any = "single",
+    options: Any = None,
+    results: Any = None,
 ) -> Poll:
+    """A draft poll; ``results`` says when participants see them (``PollResults``, by
+    default after they have answered)."""
     check_moderator(board, user)
     question = clean_text(question, limit=POLL_QUESTION_MAX, what=_("Вопрос"))
     if kind not in [k.value for k in PollKind]:
         raise InvalidInput(_("Тип опроса: single, multiple или words."))
+    if results is None:
+        results = PollResults.AFTER_VOTE.value
+    if results not in [r.value for r in PollResults]:
+        raise InvalidInput(_("Когда видны результаты: after_vote, revealed или always."))
     texts: list[str] = []
     if kind != PollKind.WORDS:
         if not isinstance(options, list):
@@ -1287,6 +1322,7 @@ def create_poll(
             board_id=board.id,
             question=question,
             kind=kind,
+            results=results,
             options=[PollOption(text=t, position=i) for i, t in enumerate(texts)],
         )
         db.session.add(poll)
@@ -1309,6 +1345,22 @@ def set_poll_status(board: Board, user: User | None, poll_id: Any, status: Any) 
         if status == PollStatus.OPEN:
             poll.opened_at = utcnow()
         _emit_poll(change, poll, before)
+    return poll
+
+
+def reveal_poll(board: Board, user: User | None, poll_id: Any, revealed: Any = True) -> Poll:
+    """Show a poll's results to everybody (or hide them again): «Показать результаты»."""
+    check_moderator(board, user)
+    if not isinstance(revealed, bool):
+        raise InvalidInput(_("revealed — это true или false."))
+    with changing(board) as change:
+        poll = _get_poll(board, poll_id)
+        if poll.results != PollResults.REVEALED:
+            raise Conflict(_("Результаты этого опроса и так видны участникам."))
+        if poll.revealed == revealed:
+            raise Conflict(_("Опрос уже в этом состоянии."))
+        poll.revealed = revealed
+        _emit_poll(change, poll, poll.status)
     return poll
 
 

@@ -306,6 +306,17 @@ def answered_waves(user: User | None, survey: Survey) -> set[int]:
     )
 
 
+def answered_from_device(survey: Survey, wave: Wave | None, device_id: str | None) -> bool:
+    """Whether this device already answered the anonymous survey's current wave — said
+    before the form, not after it was filled in again."""
+    if not survey.anonymous or wave is None or not isinstance(device_id, str):
+        return False
+    if not DEVICE_RE.match(device_id):
+        return False
+    device = device_hash(wave, device_id)
+    return _already_answered(survey, wave, None, device) is not None
+
+
 def list_organizations() -> list[Organization]:
     return list(db.session.scalars(sa.select(Organization).order_by(Organization.name)))
 

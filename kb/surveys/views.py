@@ -432,7 +432,8 @@ def _render_form(survey: Survey, *, preview: bool, errors=None, values=None, mes
             idempotency_key=request.form.get("idempotency_key") or uuid.uuid4().hex,
             organizations=service.list_organizations() if survey.anonymous else [],
             closed_message=None if wave else service.closed_message(survey, utcnow()),
-            already=bool(wave and wave.id in service.answered_waves(_user(), survey)),
+            already=bool(wave and wave.id in service.answered_waves(_user(), survey))
+            or (not preview and service.answered_from_device(survey, wave, _device_id())),
         ),
         status,
     )

@@ -11,11 +11,14 @@
   var isWall = cfg.mode === "wall";
   var tokenKey = "kb-board-token:" + cfg.code;
   var nameKey = "kb-board-name";
+  var outboxKey = "kb-board-outbox:" + cfg.code;  // posts written while offline
 
   var state = {
     board: null, posts: new Map(), gone: new Map(), polls: new Map(),
     seq: 0, participant: null, moderator: false, likes: new Set(), votes: {},
-    joined: false, joining: false, buffer: [], online: 0
+    joined: false, joining: false, buffer: [], online: 0,
+    preview: false,  // reading before joining: the public state, as the wall sees it
+    queued: undefined  // a name submitted while another join was under way
   };
   var sortOrder = "new";
   var $ = function (id) { return document.getElementById(id); };
@@ -117,13 +120,14 @@
   setStatus("connecting", T.connecting);
   var everJoined = false;
 
-  // full: ask for the whole state instead of the events since our seq (after a resync order)
-  function join(name, full) {
-    if (state.joining) { return; }
+  // full: ask for the whole state instead of the events since our seq (after a resync order);
+  // preview: read the board before joining (no participant, nothing counted)
+  function join(name, full, preview) {
+    if (state.joining) { if (name !== undefined) { state.queued = name; } return; }
     state.joining = true;
     state.joined = false;
     var payload = { code: cfg.code };
-    if (isWall) { payload.wall = true; }
+    if (isWall || preview) { payload.wall = true; }
     var token = storage("get", tokenKey);
     if (token) { payload.token = token; }
     if (name !== undefined) { payload.name = name; }
@@ -152,17 +156,26 @@
       if (ack.seq > state.seq) { state.seq = ack.seq; }
       var buffered = state.buffer; state.buffer = [];
       buffered.forEach(function (item) { applyEvent(item[0], item[1]); });
-      setStatus("online", everJoined ? T.resynced : T.online);
+      setStatus("online", everJoined && !state.preview ? T.resynced : T.online);
       everJoined = true;
-      showJoinForm(false);
+      state.preview = !!preview;
+      showJoinForm(state.preview);
       scheduleRender();
+      if (state.queued !== undefined) {
+        var queued = state.queued; state.queued = undefined;
+        join(queued, true);
+      } else if (!state.preview) { sendOutbox(); }
     });
   }
 
   socket.on("connect", function () {
     setStatus("online", T.online);
-    if (isWall || everJoined || cfg.signed_in || storage("get", tokenKey)) { join(); }
-    else { showJoinForm(true); }
+    if (isWall || (everJoined && !state.preview) || cfg.signed_in || storage("get", tokenKey)) {
+      join();
+    } else {
+      showJoinForm(true);
+      join(undefined, false, true);  // read first; the join form stays above the posts
+    }
   });
   socket.on("disconnect", function () {
     // a join whose ack was lost with the connection must not block the rejoin on reconnect
@@ -208,7 +221,7 @@
       event.preventDefault();
       var name = $("join-name").value.trim();
       storage("set", nameKey, name);
-      join(name);
+      join(name, true);  // the whole state: own pending posts, likes and votes
     });
   }
   var postForm = $("post-form");
@@ -225,11 +238,52 @@
       var text = textArea.value.trim();
       if (!text) { return; }
       var column = $("post-column").value;
-      send("post:create", { text: text, column: column ? Number(column) : null }, function (ack) {
+      var item = { text: text, column: column ? Number(column) : null };
+      if (!socket.connected || !state.joined) {
+        // No connection: keep the post on this device and send it when the board is back.
+        outbox("add", item);
+        textArea.value = "";
+        updateCounter();
+        showError(T.saved_offline, "success");
+        return;
+      }
+      send("post:create", item, function (ack) {
         textArea.value = "";
         updateCounter();
         if (ack.post.status === "pending") { showError(T.posted_pending, "success"); }
       });
+    });
+  }
+
+  function outbox(action, item) {
+    var list = [];
+    try { list = JSON.parse(storage("get", outboxKey) || "[]"); } catch (e) { list = []; }
+    if (!Array.isArray(list)) { list = []; }
+    if (action === "add") { list.push(item); }
+    if (action === "shift") { list.shift(); }
+    if (action !== "read") { storage("set", outboxKey, JSON.stringify(list)); }
+    return list;
+  }
+  // Posts kept while offline go out one by one, oldest first, once the board is joined
+  // again; one the board refuses (locked, too long) goes back into the post box.
+  function sendOutbox() {
+    var waiting = outbox("read");
+    if (!waiting.length || !socket.connected || !state.joined || state.preview) { return; }
+    socket.timeout(15000).emit("post:create", waiting[0], function (err, ack) {
+      if (err) { return; }  // offline again: the next join retries
+      outbox("shift");
+      if (!ack.ok) {
+        // refused: this one goes back into the post box (nothing typed there is lost), the
+        // rest wait on the device for the next join
+        var area = $("post-text");
+        if (area) { area.value = waiting[0].text + (area.value ? "\n" + area.value : ""); }
+        showError(ack.error);
+        return;
+      }
+      upsertPost(ack.post);
+      scheduleRender();
+      if (!outbox("read").length) { showError(T.sent_from_device, "success"); }
+      sendOutbox();
     });
   }
   var sortSelect = $("board-sort");
@@ -255,10 +309,28 @@
       var kind = $("poll-kind").value;
       var options = $("poll-options").value.split("\n").map(function (s) { return s.trim(); })
         .filter(Boolean);
-      send("poll:create", { question: $("poll-question").value, kind: kind, options: options },
-        function () { pollForm.reset(); });
+      send("poll:create", {
+        question: $("poll-question").value, kind: kind, options: options,
+        results: $("poll-results").value, open: $("poll-open").checked
+      }, function () { pollForm.reset(); });
     });
   }
+
+  // ------------------------------------------------------------------ the wall scrolls
+  // Every few seconds each column that holds more than the screen moves on by most of its
+  // height, and starts over at the top after the last post: older posts are seen too.
+  var WALL_STEP_MS = 7000;
+  function wallScroll() {
+    var smooth = !(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+    document.querySelectorAll(".wall-scroll").forEach(function (box) {
+      var room = box.scrollHeight - box.clientHeight;
+      if (room <= 4) { return; }
+      var next = box.scrollTop >= room - 4 ? 0 : Math.min(room, box.scrollTop + box.clientHeight * 0.85);
+      if (box.scrollTo) { box.scrollTo({ top: next, behavior: smooth ? "smooth" : "auto" }); }
+      else { box.scrollTop = next; }
+    });
+  }
+  if (isWall) { setInterval(wallScroll, WALL_STEP_MS); }
 
   // ------------------------------------------------------------------ rendering
   var renderPending = false;
@@ -325,14 +397,25 @@
     return card;
   }
 
+  // The host's tools: «Одобрить» at hand on a pending post, the rest folded in a menu (the
+  // menu stays open across redraws, like the comments).
   function moderatorTools(post) {
-    var box = el("div", "mod-tools");
+    var tools = el("div", "mod-tools");
     var act = function (action, extra) {
       var payload = { post_id: post.id, action: action };
       if (extra) { payload.column = extra; }
       send("post:moderate", payload);
     };
-    if (post.status === "pending") { box.appendChild(button(T.approve, "primary", function () { act("approve"); })); }
+    if (post.status === "pending") { tools.appendChild(button(T.approve, "primary", function () { act("approve"); })); }
+    var menu = el("details", "mod-menu");
+    menu.appendChild(el("summary", null, T.host_menu));
+    if (openMenus.has(post.id)) { menu.open = true; }
+    menu.addEventListener("toggle", function () {
+      if (menu.open) { openMenus.add(post.id); } else { openMenus.delete(post.id); }
+    });
+    var box = el("div", "mod-menu-items");
+    menu.appendChild(box);
+    tools.appendChild(menu);
     if (post.status !== "hidden") { box.appendChild(button(T.hide, "", function () { act("hide"); })); }
     else { box.appendChild(button(T.show, "", function () { act("show"); })); }
     if (post.status === "visible") {
@@ -360,7 +443,7 @@
         }
       }));
     }
-    return box;
+    return tools;
   }
 
   function editPost(card, post) {
@@ -423,6 +506,7 @@
     return box;
   }
   var openComments = new Set();
+  var openMenus = new Set();
 
   function renderPoll(poll) {
     var box = el("section", "poll poll-" + poll.status);
@@ -436,12 +520,26 @@
       !state.board.locked;
     if (canVote) { box.appendChild(voteForm(poll)); }
     else if (myVote) { box.appendChild(el("p", "poll-voted", T.voted)); }
-    if (poll.kind === "words") { box.appendChild(wordCloud(poll)); }
+    // When the results show (docs/realtime.md): moderators always; «revealed» once the host
+    // shows them (not sent before); «after_vote» once answered, on the wall, or when closed.
+    var moderatorView = state.moderator && !isWall;
+    var shown = moderatorView || poll.results === "always" ||
+      (poll.results === "revealed" ? poll.revealed :
+        (isWall || !!myVote || poll.status === "closed"));
+    if (!shown) {
+      box.appendChild(el("p", "poll-hidden", poll.results === "revealed" ? T.results_later : T.results_after_vote));
+    } else if (poll.kind === "words") { box.appendChild(wordCloud(poll)); }
     else { box.appendChild(bars(poll, myVote)); }
-    if (!isWall && state.moderator) {
+    if (moderatorView) {
+      box.appendChild(el("p", "meta", T.results_label + ": " + T["results_" + poll.results + "_label"] +
+        (poll.results === "revealed" && poll.revealed ? " · " + T.results_shown : "")));
       var tools = el("div", "mod-tools");
       if (poll.status !== "open") { tools.appendChild(button(T.poll_open, "primary", function () { send("poll:open", { poll_id: poll.id }); })); }
       if (poll.status === "open") { tools.appendChild(button(T.poll_close, "", function () { send("poll:close", { poll_id: poll.id }); })); }
+      if (poll.results === "revealed") {
+        tools.appendChild(button(poll.revealed ? T.results_conceal : T.results_reveal, poll.revealed ? "" : "primary",
+          function () { send("poll:reveal", { poll_id: poll.id, revealed: !poll.revealed }); }));
+      }
       tools.appendChild(button(T.poll_delete, "danger", function () { send("poll:delete", { poll_id: poll.id }); }));
       box.appendChild(tools);
     }
@@ -568,17 +666,39 @@
       (groups[post.column] || groups[board.columns[0].id]).push(post);
     });
     var fragment = document.createDocumentFragment();
+    // The wall: pinned posts stay at the top of their column, the others scroll through by
+    // themselves (wallScroll); a redraw keeps each column where it was.
+    var scrolled = {};
+    if (isWall) {
+      container.querySelectorAll(".wall-scroll").forEach(function (box) {
+        scrolled[box.getAttribute("data-column")] = box.scrollTop;
+      });
+    }
     board.columns.forEach(function (column) {
       var section = el("section", "board-column");
       section.appendChild(el("h2", "column-title", column.title + " (" + groups[column.id].length + ")"));
       var posts = sortPosts(groups[column.id]);
       if (!posts.length) { section.appendChild(el("p", "empty", T.empty_column)); }
-      posts.forEach(function (post) { section.appendChild(renderPost(post)); });
+      if (isWall) {
+        var pinned = el("div", "wall-pinned");
+        var list = el("div", "wall-scroll");
+        list.setAttribute("data-column", column.id);
+        posts.forEach(function (post) { (post.pinned ? pinned : list).appendChild(renderPost(post)); });
+        if (pinned.childNodes.length) { section.appendChild(pinned); }
+        section.appendChild(list);
+      } else {
+        posts.forEach(function (post) { section.appendChild(renderPost(post)); });
+      }
       fragment.appendChild(section);
     });
     container.textContent = "";
     container.appendChild(fragment);
     container.classList.toggle("single-column", board.columns.length === 1);
+    if (isWall) {
+      container.querySelectorAll(".wall-scroll").forEach(function (box) {
+        box.scrollTop = scrolled[box.getAttribute("data-column")] || 0;
+      });
+    }
 
     var pollsBox = $("polls");
     var polls = [];

@@ -324,6 +324,61 @@ def test_single_choice_poll(ctx, board):
     assert boards.own_marks(anna)["my_votes"] == {str(poll.id): [yes]}
 
 
+def test_results_the_host_reveals_are_not_sent_before(ctx, board):
+    """«когда я покажу их»: participants and the wall get no counts (and a word cloud no
+    words) until the host reveals them — live, in the join state and in the replay."""
+    editor = ctx["editor"]
+    anna = guest(board, "Анна")
+    poll = boards.create_poll(board, editor, "Как вам?", "single", ["Да", "Нет"], "revealed")
+    cloud = boards.create_poll(board, editor, "Одним словом", "words", results="revealed")
+    for item in (poll, cloud):
+        boards.set_poll_status(board, editor, item.id, "open")
+    seq = board.seq
+    boards.vote(board, anna, poll.id, [poll.options[0].id])
+    boards.vote(board, guest(board, "Ольга"), cloud.id, words=["интересно"])
+    hidden = boards.poll_payload(poll)
+    assert hidden["voters"] == 1 and [o["votes"] for o in hidden["options"]] == [None, None]
+    assert boards.poll_payload(cloud)["options"] == []
+    assert [o["votes"] for o in boards.poll_payload(poll, moderator=True)["options"]] == [1, 0]
+    state = boards.board_state(board, anna)
+    assert all(o["votes"] is None for p in state["polls"] for o in p["options"])
+    replay = boards.events_since(board, seq, anna)
+    assert replay and all(
+        o["votes"] is None
+        for e in replay
+        if "poll" in e["data"]
+        for o in e["data"]["poll"]["options"]
+    )
+    moderators = boards.events_since(board, seq, moderator=True)
+    assert moderators[0]["data"]["poll"]["options"][0]["votes"] == 1
+
+    with pytest.raises(NotAuthenticated):
+        boards.reveal_poll(board, None, poll.id)
+    with pytest.raises(Forbidden):
+        boards.reveal_poll(board, ctx["reader"], poll.id)
+    boards.reveal_poll(board, editor, poll.id)
+    shown = boards.poll_payload(poll)
+    assert shown["revealed"] is True and [o["votes"] for o in shown["options"]] == [1, 0]
+    assert (
+        boards.events_since(board, board.seq - 1, anna)[0]["data"]["poll"]["options"][0]["votes"]
+        == 1
+    )
+    with pytest.raises(Conflict):
+        boards.reveal_poll(board, editor, poll.id)
+    boards.reveal_poll(board, editor, poll.id, False)
+    assert boards.poll_payload(poll)["options"][0]["votes"] is None
+    with pytest.raises(InvalidInput):
+        boards.reveal_poll(board, editor, poll.id, "yes")
+    other = boards.create_poll(board, editor, "Всегда?", "single", ["А", "Б"], "always")
+    with pytest.raises(Conflict, match="и так видны"):
+        boards.reveal_poll(board, editor, other.id)
+    with pytest.raises(InvalidInput, match="after_vote"):
+        boards.create_poll(board, editor, "?", "single", ["А", "Б"], "never")
+    assert boards.create_poll(board, editor, "По умолчанию", "single", ["А", "Б"]).results == (
+        "after_vote"
+    )
+
+
 def test_multiple_choice_and_word_cloud(ctx, board):
     editor = ctx["editor"]
     multi = boards.create_poll(board, editor, "Что взять?", "multiple", ["Лего", "Датчики", "QR"])

@@ -70,13 +70,22 @@ def open_moderator_panel(page) -> None:
         page.get_by_text("Панель ведущего").click()
 
 
-def create_poll(page, question: str, options: list[str]):
-    """As the moderator on the board page: a single-choice poll, created and opened."""
+def create_poll(
+    page, question: str, options: list[str], *, results: str = "after_vote", open_now=True
+):
+    """As the moderator on the board page: a single-choice poll, opened at once (the form's
+    default) or left as a draft; ``results``: when participants see them."""
     open_moderator_panel(page)
     page.get_by_label("Вопрос", exact=True).fill(question)
     page.get_by_label("Тип", exact=True).select_option("single")
     page.get_by_label("Варианты — по одному в строке").fill("\n".join(options))
+    page.get_by_label("Когда участники увидят результаты").select_option(results)
+    page.get_by_label("Сразу открыть опрос").set_checked(open_now)
     page.get_by_role("button", name="Создать опрос").click()
     poll = page.locator("#polls .poll", has_text=question)
-    expect(poll).to_contain_text("Черновик")
+    expect(poll).to_be_visible()
+    if open_now:
+        expect(poll.get_by_role("button", name="Закрыть опрос")).to_be_visible()
+    else:
+        expect(poll).to_contain_text("Черновик")
     return poll

@@ -126,7 +126,9 @@ EXPECTED: dict[str, str] = {
     "POST /api/v1/boards/<code>/join": "all",
     "POST /api/v1/boards/<code>/lock": "owner",
     "POST /api/v1/boards/<code>/polls": "owner",
-    "POST /api/v1/boards/<code>/polls/<int:poll_id>/<any(open, close):action>": "owner",
+    "POST /api/v1/boards/<code>/polls/<int:poll_id>/<any(open, close, reveal, conceal):action>": (
+        "owner"
+    ),
     "POST /api/v1/boards/<code>/polls/<int:poll_id>/vote": "participants",
     "POST /api/v1/boards/<code>/posts": "participants",
     "POST /api/v1/boards/<code>/posts/<int:post_id>/comments": "participants",

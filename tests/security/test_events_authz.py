@@ -34,6 +34,7 @@ EXPECTED_EVENTS: dict[str, str] = {
     "/board poll:open": "owner",
     "/board poll:close": "owner",
     "/board poll:delete": "owner",
+    "/board poll:reveal": "owner",
     # page presence: whoever may read (guests too while KB_PUBLIC_READ is on)
     "/pages join": "read",
     "/pages editing": "read",
@@ -43,7 +44,8 @@ EXPECTED_EVENTS: dict[str, str] = {
 }
 MUTATING = {"post:create", "post:edit", "post:delete", "comment:delete", "post:moderate",
             "participant:remove-posts", "board:lock", "board:update", "poll:create", "poll:open",
-            "poll:close", "poll:delete", "post:like", "post:comment", "poll:vote"}  # fmt: skip
+            "poll:close", "poll:delete", "poll:reveal", "post:like", "post:comment",
+            "poll:vote"}  # fmt: skip
 
 
 def registered_events() -> set[str]:
@@ -75,6 +77,7 @@ def payload(event: str, world) -> dict:
         "/board poll:open": {"poll_id": ids["draft_poll_id"]},
         "/board poll:close": {"poll_id": ids["poll_id"]},
         "/board poll:delete": {"poll_id": ids["poll_id"]},
+        "/board poll:reveal": {"poll_id": ids["secret_poll_id"]},
         "/pages join": {"slug": ids["page_slug"], "editing": False},
         "/pages editing": {"editing": False},
         "/pages leave": {},

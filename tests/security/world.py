@@ -108,6 +108,7 @@ def build_world(password: str, n: int) -> World:
     poll = boards.create_poll(board, owner, "Как вам?", "single", ["Да", "Нет"])
     boards.set_poll_status(board, owner, poll.id, "open")
     draft = boards.create_poll(board, owner, "Черновик?", "single", ["Да", "Нет"])
+    secret = boards.create_poll(board, owner, "Кто победит?", "single", ["А", "Б"], "revealed")
     ids.update(
         seminar_id=seminar.id,
         board_code=board.code,
@@ -118,6 +119,7 @@ def build_world(password: str, n: int) -> World:
         comment_id=comment_post.comments[0].id,
         poll_id=poll.id,
         draft_poll_id=draft.id,
+        secret_poll_id=secret.id,
         option_id=poll.options[0].id,
     )
 

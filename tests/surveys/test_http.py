@@ -1,5 +1,6 @@
 """Survey pages and API over HTTP: permissions, respondent flow, exports, live counts."""
 
+import re
 import uuid
 
 import pytest
@@ -150,6 +151,11 @@ def test_anonymous_link_qr_and_device_guard(app, client, auth, users):
     assert "Спасибо" in stranger and title not in stranger
     twice = guest.post(f"/s/{code}", data={**form, "idempotency_key": uuid.uuid4().hex})
     assert twice.status_code == 409 and "С этого устройства" in twice.get_data(as_text=True)
+    # coming back to the link: said before the form, not after filling it in again
+    again = guest.get(f"/s/{code}").get_data(as_text=True)
+    assert "С этого устройства уже отправлен ответ" in again and f'name="q{single_id}"' not in again
+    fresh = app.test_client().get(f"/s/{code}").get_data(as_text=True)
+    assert f'name="q{single_id}"' in fresh and "уже отправлен" not in fresh
     auth.login(users["editor"])
     detail = client.get(f"/surveys/{survey_id}").get_data(as_text=True)
     assert f"/s/{code}" in detail
@@ -222,3 +228,22 @@ def test_live_count_is_pushed_to_watching_organizers(app, client, auth, users, t
     assert refused["ok"] is False
     watcher.disconnect(NAMESPACE)
     spy.disconnect(NAMESPACE)
+
+
+def test_one_button_starts_taking_answers(app, client, auth, users):
+    """A new survey: «Начать приём ответов» opens the first wave now, with nothing to fill."""
+    with app.test_request_context():
+        author = accounts.get_user(users["editor"])
+        survey = surveys.define_survey(author, {**DEFINITION, "anonymous": True})
+        survey_id, code = survey.id, survey.code
+    auth.login(users["editor"])
+    page = client.get(f"/surveys/{survey_id}").get_data(as_text=True)
+    assert "Начать приём ответов" in page
+    question_field = re.compile(r'name="q\d+"')
+    assert not question_field.search(app.test_client().get(f"/s/{code}").get_data(as_text=True))
+    started = client.post(
+        f"/surveys/{survey_id}/waves", data={"csrf_token": _csrf(client, f"/surveys/{survey_id}")}
+    )
+    assert started.status_code == 302, started.get_data(as_text=True)
+    assert question_field.search(app.test_client().get(f"/s/{code}").get_data(as_text=True))
+    assert "Начать приём ответов" not in client.get(f"/surveys/{survey_id}").get_data(as_text=True)
