@@ -58,10 +58,7 @@ def fill_board(people: Browser, server) -> str:
     mod.get_by_label("Колонки").fill("Что понравилось\nЧто возьму в работу\nВопросы спикеру")
     mod.get_by_role("button", name="Сохранить").click()
     expect(mod.locator("#board-status")).to_have_text("На связи")
-    poll = create_poll(
-        mod, "Какой набор вы уже используете?", ["Bee-Bot", "LEGO WeDo 2.0", "Наураша"]
-    )
-    poll.get_by_role("button", name="Открыть опрос").click()
+    create_poll(mod, "Какой набор вы уже используете?", ["Bee-Bot", "LEGO WeDo 2.0", "Наураша"])
 
     posts = [
         ("Анна Петрова", "Что понравилось", "Игра «Зеркало» для поворотов — гениально просто!"),
@@ -86,7 +83,7 @@ def fill_board(people: Browser, server) -> str:
         card.get_by_role("button", name="Нравится").click()
         expect(card.locator(".like")).to_have_attribute("aria-pressed", "true")
     card = mod.locator("article.post", has_text="Сколько роботов")
-    card.locator("summary").click()
+    card.locator(".comments > summary").click()
     card.get_by_label("Комментировать").fill("Достаточно двух: дети работают парами.")
     card.get_by_role("button", name="Отправить").click()
     expect(card).to_contain_text("Достаточно двух")

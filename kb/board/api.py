@@ -256,9 +256,8 @@ def create_poll(code: str):
         data.get("kind", "single"),
         data.get("options"),
         data.get("results"),
+        open_now=data.get("open") is True,
     )
-    if data.get("open") is True:
-        poll = boards.set_poll_status(board, _user(), poll.id, "open")
     return jsonify({"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq}), 201
 
 

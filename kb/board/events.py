@@ -261,9 +261,8 @@ def on_poll_create(data: dict) -> dict:
         data.get("kind", "single"),
         data.get("options"),
         data.get("results"),
+        open_now=data.get("open") is True,
     )
-    if data.get("open") is True:
-        poll = boards.set_poll_status(board, _user(), poll.id, "open")
     return {"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq}
 
 

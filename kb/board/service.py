@@ -1297,9 +1297,10 @@ def create_poll(
     kind: Any = "single",
     options: Any = None,
     results: Any = None,
+    open_now: bool = False,
 ) -> Poll:
-    """A draft poll; ``results`` says when participants see them (``PollResults``, by
-    default after they have answered)."""
+    """A draft poll, or an open one with ``open_now``; ``results`` says when participants
+    see them (``PollResults``, by default after they have answered)."""
     check_moderator(board, user)
     question = clean_text(question, limit=POLL_QUESTION_MAX, what=_("Вопрос"))
     if kind not in [k.value for k in PollKind]:
@@ -1328,6 +1329,8 @@ def create_poll(
         db.session.add(poll)
         db.session.flush()
         _emit_poll(change, poll, None)
+    if open_now is True:
+        poll = set_poll_status(board, user, poll.id, PollStatus.OPEN.value)
     return poll
 
 

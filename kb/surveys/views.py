@@ -212,11 +212,13 @@ def qr_png(survey_id: int):
 def edit(survey_id: int):
     """The survey builder: settings, sections, questions."""
     survey = _organizer_survey(survey_id)
+    labels = service.kind_labels()
     return render_template(
         "surveys/edit.html",
         survey=survey,
         locked=service.has_responses(survey),
         kinds=list(QuestionKind),
+        builder_kinds=[{"value": k.value, "label": labels[k.value]} for k in QuestionKind],
         questions=service.ordered_questions(survey),
     )
 

@@ -48,7 +48,7 @@ def admin(new_page, server):
 
 
 def editor_text(page):
-    return page.get_by_label("Текст страницы (Markdown)")
+    return page.get_by_label("Текст страницы", exact=True)
 
 
 def save(page) -> None:
