@@ -20,6 +20,12 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def acting_user():
+    """The signed-in user (session or API token) acting in this request or Socket.IO event,
+    or None for a guest — what every service receives as ``user``/``actor``."""
+    return current_user if current_user.is_authenticated else None
+
+
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")

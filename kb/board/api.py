@@ -13,16 +13,12 @@ from kb.api import json_body
 from kb.board import export
 from kb.board import service as boards
 from kb.errors import NotAuthenticated
-from kb.security import require_role
+from kb.security import acting_user, require_role
 from kb.urls import external_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1/boards")
 
 TOKEN_HEADER = "X-Board-Token"
-
-
-def _user():
-    return current_user if current_user.is_authenticated else None
 
 
 def _participant(board):
@@ -33,13 +29,13 @@ def _participant(board):
         if participant is None or participant.user_id is not None:
             raise NotAuthenticated(_("Токен участника недействителен: присоединитесь заново."))
         return participant
-    if _user() is None:
+    if acting_user() is None:
         raise NotAuthenticated(_("Войдите или присоединитесь к доске (заголовок X-Board-Token)."))
-    return boards.join_board(board.code, user=_user()).participant
+    return boards.join_board(board.code, user=acting_user()).participant
 
 
 def _state(board, participant=None):
-    return boards.board_state(board, participant, boards.is_moderator(board, _user()))
+    return boards.board_state(board, participant, boards.is_moderator(board, acting_user()))
 
 
 @bp.post("")
@@ -82,7 +78,7 @@ def update_board(code: str):
     board = boards.get_board(code)
     data = json_body()
     allowed = ("title", "description", "columns", "moderated", "anonymous", "likes", "comments")
-    board = boards.update_board(board, _user(), **{k: data[k] for k in allowed if k in data})
+    board = boards.update_board(board, acting_user(), **{k: data[k] for k in allowed if k in data})
     return jsonify(boards.board_payload(board))
 
 
@@ -92,7 +88,7 @@ def join(code: str):
     data = json_body()
     joined = boards.join_board(
         code,
-        user=_user(),
+        user=acting_user(),
         name=data.get("name"),
         token=data.get("token"),
         browser=session.get(boards.BROWSER_SESSION_KEY),  # a browser that opened the page
@@ -117,7 +113,7 @@ def create_post(code: str):
         participant,
         data.get("text"),
         data.get("column"),
-        user=_user(),
+        user=acting_user(),
         name=data.get("name"),
         integration=bool(g.get("token_authenticated")),
     )
@@ -129,7 +125,9 @@ def edit_post(code: str, post_id: int):
     """Edit one's own post's text (moderators: any post)."""
     board = boards.get_board(code)
     participant = _participant(board)
-    post = boards.edit_post(board, participant, post_id, json_body().get("text"), user=_user())
+    post = boards.edit_post(
+        board, participant, post_id, json_body().get("text"), user=acting_user()
+    )
     return jsonify({"post": boards.post_payload(post), "seq": post.seq})
 
 
@@ -138,7 +136,7 @@ def delete_post(code: str, post_id: int):
     """Delete one's own post (moderators: any post)."""
     board = boards.get_board(code)
     participant = _participant(board)
-    boards.delete_post(board, participant, post_id, user=_user())
+    boards.delete_post(board, participant, post_id, user=acting_user())
     return jsonify({"post_id": post_id, "seq": board.seq})
 
 
@@ -166,21 +164,23 @@ def moderate_post(code: str, post_id: int):
     """approve / hide / show / pin / unpin / move (moderators)."""
     board = boards.get_board(code)
     data = json_body()
-    post = boards.moderate_post(board, _user(), post_id, data.get("action"), data.get("column"))
+    post = boards.moderate_post(
+        board, acting_user(), post_id, data.get("action"), data.get("column")
+    )
     return jsonify({"post": boards.post_payload(post), "seq": post.seq})
 
 
 @bp.post("/<code>/lock")
 def lock(code: str):
     """Make the board read-only (moderators)."""
-    board = boards.set_locked(boards.get_board(code), _user(), True)
+    board = boards.set_locked(boards.get_board(code), acting_user(), True)
     return jsonify(boards.board_payload(board))
 
 
 @bp.post("/<code>/unlock")
 def unlock(code: str):
     """Open the board again (moderators)."""
-    board = boards.set_locked(boards.get_board(code), _user(), False)
+    board = boards.set_locked(boards.get_board(code), acting_user(), False)
     return jsonify(boards.board_payload(board))
 
 
@@ -197,7 +197,7 @@ def _download(text: str | bytes, mimetype: str, filename: str) -> Response:
 def export_csv(code: str):
     """Published posts as CSV (moderators)."""
     board = boards.get_board(code)
-    boards.check_moderator(board, _user())
+    boards.check_moderator(board, acting_user())
     return _download(export.export_csv(board), "text/csv; charset=utf-8", f"board-{board.code}.csv")
 
 
@@ -205,7 +205,7 @@ def export_csv(code: str):
 def export_xlsx(code: str):
     """Published posts as an Excel workbook (moderators)."""
     board = boards.get_board(code)
-    boards.check_moderator(board, _user())
+    boards.check_moderator(board, acting_user())
     return _download(export.export_xlsx(board), XLSX, f"board-{board.code}.xlsx")
 
 
@@ -213,7 +213,7 @@ def export_xlsx(code: str):
 def export_markdown(code: str):
     """Posts by column, comments and poll results as Markdown (moderators)."""
     board = boards.get_board(code)
-    boards.check_moderator(board, _user())
+    boards.check_moderator(board, acting_user())
     return _download(
         export.export_markdown(board), "text/markdown; charset=utf-8", f"board-{board.code}.md"
     )
@@ -223,7 +223,7 @@ def export_markdown(code: str):
 def save_to_wiki(code: str):
     """Create or update the board's wiki page (moderators)."""
     board = boards.get_board(code)
-    result = export.save_to_wiki(board, _user())
+    result = export.save_to_wiki(board, acting_user())
     return jsonify(
         {
             "slug": result.slug,
@@ -238,7 +238,7 @@ def save_to_wiki(code: str):
 def list_polls(code: str):
     """Polls (drafts only for moderators) with their results."""
     board = boards.get_board(code)
-    moderator = boards.is_moderator(board, _user())
+    moderator = boards.is_moderator(board, acting_user())
     polls = boards.visible_polls(board, moderator)
     return jsonify({"polls": [boards.poll_payload(p, moderator) for p in polls], "seq": board.seq})
 
@@ -251,7 +251,7 @@ def create_poll(code: str):
     data = json_body()
     poll = boards.create_poll(
         board,
-        _user(),
+        acting_user(),
         data.get("question"),
         data.get("kind", "single"),
         data.get("options"),
@@ -266,10 +266,10 @@ def poll_status(code: str, poll_id: int, action: str):
     """Open or close a poll; show its hidden results to everybody or hide them (moderators)."""
     board = boards.get_board(code)
     if action in ("reveal", "conceal"):
-        poll = boards.reveal_poll(board, _user(), poll_id, action == "reveal")
+        poll = boards.reveal_poll(board, acting_user(), poll_id, action == "reveal")
     else:
         status = "open" if action == "open" else "closed"
-        poll = boards.set_poll_status(board, _user(), poll_id, status)
+        poll = boards.set_poll_status(board, acting_user(), poll_id, status)
     return jsonify({"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq})
 
 
@@ -277,7 +277,7 @@ def poll_status(code: str, poll_id: int, action: str):
 def delete_poll(code: str, poll_id: int):
     """Delete a poll with its answers (moderators)."""
     board = boards.get_board(code)
-    boards.delete_poll(board, _user(), poll_id)
+    boards.delete_poll(board, acting_user(), poll_id)
     return jsonify({"seq": board.seq})
 
 
@@ -288,5 +288,5 @@ def vote(code: str, poll_id: int):
     data = json_body()
     participant = _participant(board)
     poll = boards.vote(board, participant, poll_id, data.get("choices"), data.get("words"))
-    moderator = boards.is_moderator(board, _user())
+    moderator = boards.is_moderator(board, acting_user())
     return jsonify({"poll": boards.poll_payload(poll, moderator), "seq": poll.seq})

@@ -21,6 +21,7 @@ from kb.board.broadcast import NAMESPACE
 from kb.database import db, mark_write_transaction
 from kb.errors import DomainError, Forbidden, InvalidInput
 from kb.extensions import socketio
+from kb.security import acting_user
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,6 @@ class Connection:
 
 
 _connections: dict[str, Connection] = {}
-
-
-def _user():
-    return current_user if current_user.is_authenticated else None
 
 
 def handler(event: str):
@@ -95,7 +92,7 @@ def on_join(data: dict) -> dict:
         boards.check_since(since)  # before anything changes: a bad value leaves no trace
     joined = boards.join_board(
         data.get("code"),
-        user=_user(),
+        user=acting_user(),
         name=data.get("name"),
         token=data.get("token"),
         wall=wall,
@@ -167,7 +164,7 @@ def on_leave(data: dict) -> dict:
 def on_post_create(data: dict) -> dict:
     _connection, board, participant = _current()
     post = boards.create_post(
-        board, participant, data.get("text"), data.get("column"), user=_user()
+        board, participant, data.get("text"), data.get("column"), user=acting_user()
     )
     return {"post": boards.post_payload(post), "seq": post.seq}
 
@@ -189,21 +186,23 @@ def on_post_comment(data: dict) -> dict:
 @handler("post:edit")
 def on_post_edit(data: dict) -> dict:
     _connection, board, participant = _current()
-    post = boards.edit_post(board, participant, data.get("post_id"), data.get("text"), user=_user())
+    post = boards.edit_post(
+        board, participant, data.get("post_id"), data.get("text"), user=acting_user()
+    )
     return {"post": boards.post_payload(post), "seq": post.seq}
 
 
 @handler("post:delete")
 def on_post_delete(data: dict) -> dict:
     _connection, board, participant = _current()
-    post_id = boards.delete_post(board, participant, data.get("post_id"), user=_user())
+    post_id = boards.delete_post(board, participant, data.get("post_id"), user=acting_user())
     return {"post_id": post_id, "seq": board.seq}
 
 
 @handler("comment:delete")
 def on_comment_delete(data: dict) -> dict:
     _connection, board, participant = _current()
-    post = boards.delete_comment(board, participant, data.get("comment_id"), user=_user())
+    post = boards.delete_comment(board, participant, data.get("comment_id"), user=acting_user())
     return {"post": boards.post_payload(post), "seq": post.seq}
 
 
@@ -223,7 +222,7 @@ def on_poll_vote(data: dict) -> dict:
 def on_post_moderate(data: dict) -> dict:
     _connection, board, _participant = _current()
     post = boards.moderate_post(
-        board, _user(), data.get("post_id"), data.get("action"), data.get("column")
+        board, acting_user(), data.get("post_id"), data.get("action"), data.get("column")
     )
     return {"post": boards.post_payload(post), "seq": post.seq}
 
@@ -231,14 +230,14 @@ def on_post_moderate(data: dict) -> dict:
 @handler("participant:remove-posts")
 def on_remove_participant_posts(data: dict) -> dict:
     _connection, board, _participant = _current()
-    removed = boards.remove_participant_posts(board, _user(), data.get("participant"))
+    removed = boards.remove_participant_posts(board, acting_user(), data.get("participant"))
     return {"removed": removed, "seq": board.seq}
 
 
 @handler("board:lock")
 def on_board_lock(data: dict) -> dict:
     _connection, board, _participant = _current()
-    board = boards.set_locked(board, _user(), data.get("locked", True))
+    board = boards.set_locked(board, acting_user(), data.get("locked", True))
     return {"board": boards.board_payload(board), "seq": board.seq}
 
 
@@ -247,7 +246,7 @@ def on_board_update(data: dict) -> dict:
     _connection, board, _participant = _current()
     allowed = ("title", "description", "columns", "moderated", "anonymous", "likes", "comments")
     settings = {key: data[key] for key in allowed if key in data}
-    board = boards.update_board(board, _user(), **settings)
+    board = boards.update_board(board, acting_user(), **settings)
     return {"board": boards.board_payload(board), "seq": board.seq}
 
 
@@ -256,7 +255,7 @@ def on_poll_create(data: dict) -> dict:
     _connection, board, _participant = _current()
     poll = boards.create_poll(
         board,
-        _user(),
+        acting_user(),
         data.get("question"),
         data.get("kind", "single"),
         data.get("options"),
@@ -269,26 +268,26 @@ def on_poll_create(data: dict) -> dict:
 @handler("poll:open")
 def on_poll_open(data: dict) -> dict:
     _connection, board, _participant = _current()
-    poll = boards.set_poll_status(board, _user(), data.get("poll_id"), "open")
+    poll = boards.set_poll_status(board, acting_user(), data.get("poll_id"), "open")
     return {"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq}
 
 
 @handler("poll:close")
 def on_poll_close(data: dict) -> dict:
     _connection, board, _participant = _current()
-    poll = boards.set_poll_status(board, _user(), data.get("poll_id"), "closed")
+    poll = boards.set_poll_status(board, acting_user(), data.get("poll_id"), "closed")
     return {"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq}
 
 
 @handler("poll:reveal")
 def on_poll_reveal(data: dict) -> dict:
     _connection, board, _participant = _current()
-    poll = boards.reveal_poll(board, _user(), data.get("poll_id"), data.get("revealed", True))
+    poll = boards.reveal_poll(board, acting_user(), data.get("poll_id"), data.get("revealed", True))
     return {"poll": boards.poll_payload(poll, moderator=True), "seq": poll.seq}
 
 
 @handler("poll:delete")
 def on_poll_delete(data: dict) -> dict:
     _connection, board, _participant = _current()
-    boards.delete_poll(board, _user(), data.get("poll_id"))
+    boards.delete_poll(board, acting_user(), data.get("poll_id"))
     return {"seq": board.seq}

@@ -25,12 +25,8 @@ from kb.board.seminars import KIND_LABELS
 from kb.database import mark_write_transaction
 from kb.errors import DomainError
 from kb.pages.service import list_spaces
-from kb.security import require_read, require_role
+from kb.security import acting_user, require_read, require_role
 from kb.urls import base_url, external_url, site_host
-
-
-def _user():
-    return current_user if current_user.is_authenticated else None
 
 
 def _form_flags(form) -> dict:
@@ -50,7 +46,7 @@ def seminars_list():
         upcoming=upcoming,
         past=past,
         kinds=KIND_LABELS,
-        can_create=seminars.can_create(_user()),
+        can_create=seminars.can_create(acting_user()),
     )
 
 
@@ -90,8 +86,8 @@ def seminar(seminar_id: int):
         "board/seminar.html",
         seminar=item,
         kinds=KIND_LABELS,
-        can_edit=seminars.can_edit(item, _user()),
-        can_create_board=boards.can_create_boards(_user()),
+        can_edit=seminars.can_edit(item, acting_user()),
+        can_create_board=boards.can_create_boards(acting_user()),
         local=seminars.to_local,
     )
 
@@ -217,7 +213,7 @@ def board_new():
 def board_settings(code: str):
     """Board title, columns and switches (moderators)."""
     board = boards.get_board(code)
-    boards.check_moderator(board, _user())
+    boards.check_moderator(board, acting_user())
     if request.method == "POST":
         names = [c.strip() for c in request.form.get("columns", "").splitlines() if c.strip()]
         existing = {c.title: c.id for c in board.columns}
@@ -258,7 +254,7 @@ def _board_flags(board) -> dict:
 def board_delete(code: str):
     """Delete a board with everything on it (moderators)."""
     board = boards.get_board(code)
-    boards.delete_board(board, _user())
+    boards.delete_board(board, acting_user())
     flash(_("Доска удалена."), "success")
     return redirect(url_for("board.boards_list"))
 
@@ -286,7 +282,7 @@ def join(code: str):
     return render_template(
         "board/board.html",
         board=board,
-        moderator=boards.is_moderator(board, _user()),
+        moderator=boards.is_moderator(board, acting_user()),
         join_url=external_url("board.join", code=board.code),
         client=_client_config(board, "board"),
     )
@@ -335,7 +331,7 @@ def save_to_wiki(code: str):
     """«Сохранить в базу знаний»: create or update the board's wiki page."""
     board = boards.get_board(code)
     mark_write_transaction()
-    result = export.save_to_wiki(board, _user())
+    result = export.save_to_wiki(board, acting_user())
     if result.merged:
         flash(_("Страница обновлена: ваши изменения объединены с правками коллег."), "success")
     else:

@@ -18,7 +18,7 @@ from flask_socketio import emit, join_room, leave_room
 from kb.extensions import socketio
 from kb.pages.presence import HEARTBEAT_SECONDS, Present, presence_store
 from kb.pages.slugs import slug_problem
-from kb.security import can_read
+from kb.security import acting_user, can_read
 
 NAMESPACE = "/pages"
 STORE = "kb_presence"
@@ -94,7 +94,7 @@ def on_join(data):
     previous = _leave(sid)
     if previous and previous != slug:
         _broadcast(previous)
-    user = current_user if current_user.is_authenticated else None
+    user = acting_user()
     store().put(
         sid,
         Present(

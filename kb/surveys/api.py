@@ -2,10 +2,10 @@
 
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from kb.api import iso, json_body
 from kb.errors import NotAuthenticated, NotFound
+from kb.security import acting_user
 from kb.surveys import results as survey_results
 from kb.surveys import service
 from kb.surveys.models import Question, Survey, Wave
@@ -15,14 +15,10 @@ from kb.urls import external_url
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def _user():
-    return current_user if current_user.is_authenticated else None
-
-
 def _require_user():
-    if _user() is None:
+    if acting_user() is None:
         raise NotAuthenticated(_("Нужно войти в систему."))
-    return _user()
+    return acting_user()
 
 
 def question_json(question: Question) -> dict:
@@ -64,7 +60,7 @@ def wave_json(wave: Wave, counts: dict | None = None) -> dict:
 
 
 def survey_json(survey: Survey, *, full: bool = True) -> dict:
-    organizer = service.is_organizer(_user(), survey)
+    organizer = service.is_organizer(acting_user(), survey)
     current = service.current_wave(survey)
     item = {
         "id": survey.id,
@@ -105,12 +101,12 @@ def _visible_survey(survey_id: int) -> Survey:
     """Organizers see any of their surveys; respondents a survey that is accepting answers
     (signed ones after sign-in, anonymous ones with the link's ``code``)."""
     survey = service.get_survey(survey_id)
-    if service.is_organizer(_user(), survey):
+    if service.is_organizer(acting_user(), survey):
         return survey
     code = request.args.get("code") or (request.get_json(silent=True) or {}).get("code")
-    if survey.anonymous and _user() is None and code != survey.code:
+    if survey.anonymous and acting_user() is None and code != survey.code:
         raise NotFound(_("Опрос не найден."))
-    if not survey.anonymous and _user() is None:
+    if not survey.anonymous and acting_user() is None:
         raise NotAuthenticated(_("Нужно войти в систему."))
     return survey
 
@@ -156,12 +152,12 @@ def get_survey(survey_id: int):
 @bp.route("/surveys/<int:survey_id>", methods=["PUT"])
 def replace_survey(survey_id: int):
     survey = _organizer_survey(survey_id)
-    return jsonify(survey_json(service.define_survey(_user(), json_body(), survey)))
+    return jsonify(survey_json(service.define_survey(acting_user(), json_body(), survey)))
 
 
 @bp.route("/surveys/<int:survey_id>", methods=["DELETE"])
 def delete_survey(survey_id: int):
-    service.delete_survey(_organizer_survey(survey_id), _user())
+    service.delete_survey(_organizer_survey(survey_id), acting_user())
     return "", 204
 
 
@@ -181,7 +177,7 @@ def open_wave(survey_id: int):
     data = json_body()
     wave = service.open_wave(
         survey,
-        _user(),
+        acting_user(),
         title=data.get("title", ""),
         opens_at=data.get("opens_at"),
         closes_at=data.get("closes_at"),
@@ -192,7 +188,7 @@ def open_wave(survey_id: int):
 @bp.route("/surveys/<int:survey_id>/waves/<int:number>/close", methods=["POST"])
 def close_wave(survey_id: int, number: int):
     survey = _organizer_survey(survey_id)
-    wave = service.close_wave(service.get_wave(survey, number), _user())
+    wave = service.close_wave(service.get_wave(survey, number), acting_user())
     return jsonify(wave_json(wave, service.wave_counts(survey)))
 
 
@@ -207,7 +203,7 @@ def submit(survey_id: int):
     device_id = data.get("device_id") or request.cookies.get(DEVICE_COOKIE)
     result = service.submit_response(
         survey,
-        user=_user(),
+        user=acting_user(),
         answers=data.get("answers"),
         idempotency_key=data.get("idempotency_key"),
         device_id=device_id,
@@ -246,7 +242,7 @@ def compare(survey_id: int):
 @bp.route("/surveys/<int:survey_id>/responses")
 def list_responses(survey_id: int):
     survey = _organizer_survey(survey_id)
-    items = survey_results.list_responses(survey, _user(), **_filters())
+    items = survey_results.list_responses(survey, acting_user(), **_filters())
     for item in items:
         item["submitted_at"] = iso(item["submitted_at"])
         item["answers"] = {str(k): v for k, v in item["answers"].items()}
@@ -256,7 +252,7 @@ def list_responses(survey_id: int):
 @bp.route("/surveys/<int:survey_id>/wiki", methods=["POST"])
 def save_to_wiki(survey_id: int):
     survey = _organizer_survey(survey_id)
-    result = survey_results.save_results_page(survey, _user())
+    result = survey_results.save_results_page(survey, acting_user())
     return jsonify(
         {
             "slug": result.slug,

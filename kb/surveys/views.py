@@ -18,11 +18,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from kb.database import utcnow
 from kb.errors import DomainError, InvalidInput
-from kb.security import require_login
+from kb.security import acting_user, require_login
 from kb.surveys import bp, service
 from kb.surveys import results as survey_results
 from kb.surveys.models import QuestionKind, Survey
@@ -34,10 +33,6 @@ DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _user():
-    return current_user if current_user.is_authenticated else None
 
 
 def local_to_utc(value: str | None) -> datetime | None:
@@ -62,7 +57,7 @@ def utc_to_local_input(moment: datetime | None) -> str:
 
 def _organizer_survey(survey_id: int) -> Survey:
     survey = service.get_survey(survey_id)
-    service.check_organizer(_user(), survey)
+    service.check_organizer(acting_user(), survey)
     return survey
 
 
@@ -113,7 +108,7 @@ def _local_input_filter(moment):
 def survey_helpers():
     return {
         "kind_labels": service.kind_labels(),
-        "is_organizer": lambda s: service.is_organizer(_user(), s),
+        "is_organizer": lambda s: service.is_organizer(acting_user(), s),
     }
 
 
@@ -124,8 +119,8 @@ def survey_helpers():
 @require_login
 def index():
     """Surveys the person runs, and those open for their answers."""
-    lists = service.list_surveys(_user())
-    answered = {s.id: service.answered_waves(_user(), s) for s in lists["open"]}
+    lists = service.list_surveys(acting_user())
+    answered = {s.id: service.answered_waves(acting_user(), s) for s in lists["open"]}
     return render_template(
         "surveys/index.html",
         organized=lists["organized"],
@@ -133,7 +128,7 @@ def index():
         answered=answered,
         current_wave=service.current_wave,
         counts={s.id: sum(service.wave_counts(s).values()) for s in lists["organized"]},
-        can_create=service.can_create(_user()),
+        can_create=service.can_create(acting_user()),
     )
 
 
@@ -141,7 +136,7 @@ def index():
 @require_login
 def new():
     """Create a survey (title first; questions are added in the builder)."""
-    service.check_creator(_user())
+    service.check_creator(acting_user())
     form = {"title": "", "description": "", "anonymous": False}
     if request.method == "POST":
         form = {
@@ -150,7 +145,7 @@ def new():
             "anonymous": request.form.get("anonymous") == "1",
         }
         try:
-            survey = service.create_survey(_user(), **form)
+            survey = service.create_survey(acting_user(), **form)
         except InvalidInput as error:
             flash(error.message, "error")
         else:
@@ -166,9 +161,9 @@ def new():
 def detail(survey_id: int):
     """Organizers: waves, link and QR, actions. Everyone else goes to the form."""
     survey = service.get_survey(survey_id)
-    if not service.is_organizer(_user(), survey):
+    if not service.is_organizer(acting_user(), survey):
         if survey.anonymous:
-            if _user() is None:
+            if acting_user() is None:
                 abort(404)
             return redirect(url_for("surveys.respond_by_code", code=survey.code))
         return redirect(url_for("surveys.respond", survey_id=survey.id))
@@ -244,7 +239,7 @@ def save_settings(survey_id: int):
         survey,
         lambda: service.update_survey(
             survey,
-            _user(),
+            acting_user(),
             title=request.form.get("title", ""),
             description=request.form.get("description", ""),
             anonymous=request.form.get("anonymous") == "1",
@@ -259,7 +254,7 @@ def add_section(survey_id: int):
         survey,
         lambda: service.add_section(
             survey,
-            _user(),
+            acting_user(),
             title=request.form.get("title", ""),
             description=request.form.get("description", ""),
         ),
@@ -271,12 +266,12 @@ def change_section(survey_id: int, section_id: int):
     survey = _organizer_survey(survey_id)
     section = service.get_section(survey, section_id)
     if request.form.get("action") == "delete":
-        return _builder_action(survey, lambda: service.delete_section(section, _user()))
+        return _builder_action(survey, lambda: service.delete_section(section, acting_user()))
     return _builder_action(
         survey,
         lambda: service.update_section(
             section,
-            _user(),
+            acting_user(),
             title=request.form.get("title", ""),
             description=request.form.get("description", ""),
         ),
@@ -313,7 +308,7 @@ def add_question(survey_id: int):
 
     def action():
         result["question"] = service.add_question(
-            survey, _user(), kind=kind, section=section, **fields
+            survey, acting_user(), kind=kind, section=section, **fields
         )
 
     try:
@@ -332,23 +327,23 @@ def change_question(survey_id: int, question_id: int):
     action = request.form.get("action", "save")
     anchor = f"#question-{question.id}"
     if action == "delete":
-        return _builder_action(survey, lambda: service.delete_question(question, _user()))
+        return _builder_action(survey, lambda: service.delete_question(question, acting_user()))
     if action in ("up", "down"):
         direction = -1 if action == "up" else 1
         return _builder_action(
-            survey, lambda: service.move_question(question, _user(), direction), anchor
+            survey, lambda: service.move_question(question, acting_user(), direction), anchor
         )
     fields = _question_form()
     fields["kind"] = fields["kind"] or question.kind
     return _builder_action(
-        survey, lambda: service.update_question(question, _user(), **fields), anchor
+        survey, lambda: service.update_question(question, acting_user(), **fields), anchor
     )
 
 
 @bp.route("/surveys/<int:survey_id>/copy", methods=["POST"])
 def copy(survey_id: int):
     survey = _organizer_survey(survey_id)
-    new_survey = service.copy_survey(survey, _user())
+    new_survey = service.copy_survey(survey, acting_user())
     flash(_("Копия создана: в ней можно менять вопросы."), "success")
     return redirect(url_for("surveys.edit", survey_id=new_survey.id))
 
@@ -357,7 +352,7 @@ def copy(survey_id: int):
 def archive(survey_id: int):
     survey = _organizer_survey(survey_id)
     archived = request.form.get("archived") == "1"
-    service.set_archived(survey, _user(), archived)
+    service.set_archived(survey, acting_user(), archived)
     flash(_("Опрос перенесён в архив.") if archived else _("Опрос возвращён из архива."), "success")
     return redirect(url_for("surveys.detail", survey_id=survey.id))
 
@@ -365,7 +360,7 @@ def archive(survey_id: int):
 @bp.route("/surveys/<int:survey_id>/delete", methods=["POST"])
 def delete(survey_id: int):
     survey = _organizer_survey(survey_id)
-    service.delete_survey(survey, _user())
+    service.delete_survey(survey, acting_user())
     flash(_("Опрос удалён вместе с ответами."), "success")
     return redirect(url_for("surveys.index"))
 
@@ -380,7 +375,7 @@ def open_wave(survey_id: int):
     try:
         wave = service.open_wave(
             survey,
-            _user(),
+            acting_user(),
             title=request.form.get("title", ""),
             opens_at=local_to_utc(request.form.get("opens_at")),
             closes_at=local_to_utc(request.form.get("closes_at")),
@@ -398,12 +393,12 @@ def change_wave(survey_id: int, number: int):
     wave = service.get_wave(survey, number)
     try:
         if request.form.get("action") == "close":
-            service.close_wave(wave, _user())
+            service.close_wave(wave, acting_user())
             flash(_("Приём ответов в волне %(n)s закрыт.", n=number), "success")
         else:
             service.update_wave(
                 wave,
-                _user(),
+                acting_user(),
                 title=request.form.get("title", ""),
                 opens_at=local_to_utc(request.form.get("opens_at")),
                 closes_at=local_to_utc(request.form.get("closes_at")),
@@ -434,7 +429,7 @@ def _render_form(survey: Survey, *, preview: bool, errors=None, values=None, mes
             idempotency_key=request.form.get("idempotency_key") or uuid.uuid4().hex,
             organizations=service.list_organizations() if survey.anonymous else [],
             closed_message=None if wave else service.closed_message(survey, utcnow()),
-            already=bool(wave and wave.id in service.answered_waves(_user(), survey))
+            already=bool(wave and wave.id in service.answered_waves(acting_user(), survey))
             or (not preview and service.answered_from_device(survey, wave, _device_id())),
         ),
         status,
@@ -446,7 +441,7 @@ def _submit_form(survey: Survey, code: str | None):
     try:
         service.submit_response(
             survey,
-            user=_user(),
+            user=acting_user(),
             answers=values,
             idempotency_key=request.form.get("idempotency_key", ""),
             device_id=_device_id(),
@@ -473,10 +468,10 @@ def respond(survey_id: int):
     """The form of a signed survey (sign-in needed)."""
     survey = service.get_survey(survey_id)
     if survey.anonymous:
-        if _user() is None:
+        if acting_user() is None:
             abort(404)
         return redirect(url_for("surveys.respond_by_code", code=survey.code))
-    if _user() is None:
+    if acting_user() is None:
         return redirect(url_for("accounts.login", next=request.path))
     if request.method == "POST":
         return _submit_form(survey, None)
@@ -577,7 +572,7 @@ def responses(survey_id: int):
     return render_template(
         "surveys/responses.html",
         survey=survey,
-        items=survey_results.list_responses(survey, _user(), **filters),
+        items=survey_results.list_responses(survey, acting_user(), **filters),
         questions=service.ordered_questions(survey),
         filters=filters,
         organizations=service.list_organizations(),
@@ -591,7 +586,7 @@ def _export_name(survey: Survey, extension: str) -> str:
 @bp.route("/surveys/<int:survey_id>/export.csv")
 def export_csv(survey_id: int):
     survey = _organizer_survey(survey_id)
-    body = survey_results.export_csv(survey, _user(), **_filters())
+    body = survey_results.export_csv(survey, acting_user(), **_filters())
     response = HttpResponse(body.encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (
@@ -603,7 +598,7 @@ def export_csv(survey_id: int):
 @bp.route("/surveys/<int:survey_id>/export.xlsx")
 def export_xlsx(survey_id: int):
     survey = _organizer_survey(survey_id)
-    body = survey_results.export_xlsx(survey, _user(), **_filters())
+    body = survey_results.export_xlsx(survey, acting_user(), **_filters())
     response = HttpResponse(
         body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -618,7 +613,7 @@ def save_to_wiki(survey_id: int):
     """«Сохранить в базу знаний»: the results summary becomes a wiki page."""
     survey = _organizer_survey(survey_id)
     try:
-        result = survey_results.save_results_page(survey, _user())
+        result = survey_results.save_results_page(survey, acting_user())
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("surveys.detail", survey_id=survey.id))
